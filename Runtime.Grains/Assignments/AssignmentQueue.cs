@@ -1,0 +1,80 @@
+using System.Text.Json;
+using Npgsql;
+
+namespace Runtime.Grains.Assignments;
+
+/// <summary>
+/// The agents' side of the assignments table: claim work for one environment with a lease, renew
+/// it, complete it. A lease that runs out (the agent died) makes the assignment claimable again.
+/// </summary>
+public sealed class AssignmentQueue(NpgsqlDataSource dataSource, TimeProvider time)
+{
+    /// <summary>Claims up to <paramref name="max"/> assignments of <paramref name="environmentId"/> for <paramref name="agentId"/>.</summary>
+    public async Task<IReadOnlyList<Assignment>> ClaimAsync(string environmentId, string agentId, int max, TimeSpan lease, CancellationToken ct = default)
+    {
+        var now = time.GetUtcNow();
+        await using var command = dataSource.CreateCommand("""
+            UPDATE assignments a
+            SET status = 'claimed', claimed_by = $2, available_at = $3 + $4, attempts = a.attempts + 1
+            WHERE a.id IN (
+                SELECT id FROM assignments
+                WHERE environment_id = $1 AND status IN ('pending', 'claimed') AND available_at <= $3
+                ORDER BY available_at, created_at
+                LIMIT $5
+                FOR UPDATE SKIP LOCKED)
+            RETURNING a.id, a.environment_id, a.workload_id, a.kind, a.spec::text, a.grain_type, a.grain_key, a.attempts, a.available_at, a.created_at
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = environmentId });
+        command.Parameters.Add(new NpgsqlParameter { Value = agentId });
+        command.Parameters.Add(new NpgsqlParameter { Value = now });
+        command.Parameters.Add(new NpgsqlParameter { Value = lease });
+        command.Parameters.Add(new NpgsqlParameter { Value = max });
+        var claimed = new List<(Assignment Assignment, DateTime CreatedAt)>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            claimed.Add((new Assignment(
+                reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
+                JsonDocument.Parse(reader.GetString(4)).RootElement,
+                new GrainId(reader.GetString(5), reader.GetString(6)),
+                reader.GetInt32(7), reader.GetFieldValue<DateTimeOffset>(8)), reader.GetDateTime(9)));
+        }
+        // UPDATE … RETURNING does not keep the subquery's order.
+        return claimed.OrderBy(c => c.CreatedAt).Select(c => c.Assignment).ToList();
+    }
+
+    /// <summary>Extends the lease of an assignment this agent holds; false when it no longer holds it.</summary>
+    public async Task<bool> RenewAsync(Guid id, string agentId, TimeSpan lease, CancellationToken ct = default)
+    {
+        await using var command = dataSource.CreateCommand(
+            "UPDATE assignments SET available_at = $3 + $4 WHERE id = $1 AND claimed_by = $2 AND status = 'claimed'");
+        AddParameters(command, id, agentId, time.GetUtcNow(), lease);
+        return await command.ExecuteNonQueryAsync(ct) == 1;
+    }
+
+    /// <summary>Records the outcome of an assignment this agent holds; false when it no longer holds it.</summary>
+    public async Task<bool> CompleteAsync(Guid id, string agentId, bool succeeded, JsonElement? result, CancellationToken ct = default)
+    {
+        await using var command = dataSource.CreateCommand("""
+            UPDATE assignments SET status = $3, result = $4::jsonb, completed_at = $5
+            WHERE id = $1 AND claimed_by = $2 AND status = 'claimed'
+            """);
+        AddParameters(command, id, agentId, succeeded ? "completed" : "failed",
+            result is { } r ? r.GetRawText() : DBNull.Value, time.GetUtcNow());
+        return await command.ExecuteNonQueryAsync(ct) == 1;
+    }
+
+    /// <summary>The status of an assignment, or null when there is none with that id.</summary>
+    public async Task<AssignmentStatus?> StatusAsync(Guid id, CancellationToken ct = default)
+    {
+        await using var command = dataSource.CreateCommand("SELECT status FROM assignments WHERE id = $1");
+        AddParameters(command, id);
+        return await command.ExecuteScalarAsync(ct) is string status ? Enum.Parse<AssignmentStatus>(status, ignoreCase: true) : null;
+    }
+
+    private static void AddParameters(NpgsqlCommand command, params object[] values)
+    {
+        foreach (var value in values)
+            command.Parameters.Add(new NpgsqlParameter { Value = value });
+    }
+}
