@@ -1,0 +1,22 @@
+using Runtime.Grains.Hosting;
+
+namespace Runtime.Silo.Extensions;
+
+/// <summary>Wiring of a silo: Runtime's grains, the delivery loops and membership, health checks.</summary>
+public static class SiloExtensions
+{
+    /// <summary>Where the silo listens for /health when nothing else is configured: any free loopback port.</summary>
+    public const string DefaultUrl = "http://127.0.0.1:0";
+
+    public static WebApplicationBuilder AddRuntimeSilo(this WebApplicationBuilder builder)
+    {
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["http_ports"]))
+            builder.WebHost.UseUrls(DefaultUrl);
+
+        var name = builder.Configuration["Runtime:Silo:Name"] ?? $"silo-{Environment.ProcessId}";
+        builder.Services.AddRuntimeGrains("runtime-" + name);
+        builder.Services.AddGrainDelivery(name);
+        builder.Services.AddHealthChecks().AddDatabaseCheck();
+        return builder;
+    }
+}
