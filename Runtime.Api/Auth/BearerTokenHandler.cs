@@ -1,0 +1,75 @@
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+using Runtime.Api.Problems;
+using Runtime.Grains.Tokens;
+
+namespace Runtime.Api.Auth;
+
+/// <summary>
+/// Authenticates <c>Authorization: Bearer rt_…</c> against the stored token hashes. Refusals are 401
+/// ProblemDetails that say which of missing, unknown, expired, revoked applies and what to do.
+/// </summary>
+internal sealed partial class BearerTokenHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory loggerFactory,
+    UrlEncoder encoder,
+    TokenStore tokens,
+    IProblemDetailsService problems) : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
+{
+    public const string SchemeName = "Bearer";
+
+    private string? _failure;
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        string? header = Request.Headers.Authorization;
+        if (string.IsNullOrEmpty(header))
+            return AuthenticateResult.NoResult();
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+            return Fail("The Authorization header must be 'Bearer <token>'.");
+
+        var check = await tokens.CheckAsync(header["Bearer ".Length..].Trim(), Context.RequestAborted);
+        if (check.Caller is { } caller)
+        {
+            Context.Items[typeof(Caller)] = caller;
+            return AuthenticateResult.Success(new AuthenticationTicket(CallerClaims.ToPrincipal(caller, SchemeName), SchemeName));
+        }
+        LogRejected(Logger, check.Rejection!.Value, Request.Method, Request.Path);
+        return Fail(check.Rejection switch
+        {
+            TokenRejection.Expired => "This token has expired. Create a new one (POST /api/workspaces/{workspace}/tokens) with a token that still works.",
+            TokenRejection.Revoked => "This token was revoked. Ask a workspace Owner for a new one.",
+            TokenRejection.MemberRemoved => "The member this token belongs to was removed from the workspace.",
+            _ => "This token is not known. Check that it was copied whole (it starts with rt_), or create a new one.",
+        });
+    }
+
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        Response.StatusCode = StatusCodes.Status401Unauthorized;
+        Response.Headers.WWWAuthenticate = _failure is null ? "Bearer" : "Bearer error=\"invalid_token\"";
+        var problem = Problems.Problems.Unauthorized(_failure
+            ?? "Send an API token as 'Authorization: Bearer rt_…'. The AppHost prints the first Owner token and writes it to .runtime/owner-token.");
+        await problems.WriteAsync(new ProblemDetailsContext { HttpContext = Context, ProblemDetails = problem });
+    }
+
+    protected override async Task HandleForbiddenAsync(AuthenticationProperties properties)
+    {
+        Response.StatusCode = StatusCodes.Status403Forbidden;
+        await problems.WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = Context,
+            ProblemDetails = Problems.Problems.Forbidden("Your role does not allow this. Ask a workspace Owner."),
+        });
+    }
+
+    private AuthenticateResult Fail(string reason)
+    {
+        _failure = reason;
+        return AuthenticateResult.Fail(reason);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Refused a {Rejection} token on {Method} {Path}")]
+    private static partial void LogRejected(ILogger logger, TokenRejection rejection, string method, string path);
+}

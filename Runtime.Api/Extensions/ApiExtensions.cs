@@ -1,0 +1,61 @@
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http.Json;
+using Runtime.Api.Auth;
+using Runtime.Api.Endpoints;
+using Runtime.Api.Problems;
+using Runtime.Grains.Hosting;
+
+namespace Runtime.Api.Extensions;
+
+/// <summary>Wiring of the Api host.</summary>
+public static class ApiExtensions
+{
+    /// <summary>Where the Api listens when nothing else is configured: loopback only, so a laptop run exposes nothing.</summary>
+    public const string DefaultUrl = "http://127.0.0.1:8080";
+
+    public static WebApplicationBuilder AddRuntimeApi(this WebApplicationBuilder builder)
+    {
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["http_ports"]))
+            builder.WebHost.UseUrls(DefaultUrl);
+
+        var services = builder.Services;
+        services.AddRuntimeGrains("runtime-api");
+        services.AddHostedService<OwnerTokenBootstrap>();
+        services.AddHealthChecks().AddDatabaseCheck().AddSilosCheck();
+
+        services.Configure<JsonOptions>(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
+            c.ProblemDetails.Extensions["traceId"] = System.Diagnostics.Activity.Current?.TraceId.ToString() ?? c.HttpContext.TraceIdentifier);
+        services.AddExceptionHandler<DomainExceptionHandler>();
+
+        services.AddAuthentication(BearerTokenHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null);
+        services.AddAuthorization();
+        services.AddOpenApi(o => o.AddDocumentTransformer<BearerSecurityTransformer>());
+        return builder;
+    }
+
+    public static WebApplication UseRuntimeApi(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        return app;
+    }
+
+    public static WebApplication MapRuntimeApi(this WebApplication app)
+    {
+        app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
+
+        var api = app.MapGroup("/api").RequireAuthorization().AddEndpointFilter(Access.Authorize);
+        api.MapMeEndpoints();
+        api.MapWorkspaceEndpoints();
+        api.MapMemberEndpoints();
+        api.MapTokenEndpoints();
+        api.MapScheduleEndpoints();
+        return app;
+    }
+}
