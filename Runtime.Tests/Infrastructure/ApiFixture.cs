@@ -1,0 +1,59 @@
+using System.Net.Http.Headers;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Runtime.Grains.Identity;
+using Xunit;
+
+namespace Runtime.Tests.Infrastructure;
+
+/// <summary>
+/// The real Api (in memory, through WebApplicationFactory) on a fresh database, with the default
+/// workspace and its Owner token already created.
+/// </summary>
+public sealed class ApiFixture : IAsyncLifetime
+{
+    private readonly TestDatabase _database = new();
+    private WebApplicationFactory<Program>? _factory;
+    private string _dataDirectory = "";
+
+    public TestDatabase Database => _database;
+
+    public string OwnerToken { get; private set; } = "";
+
+    public BootstrapResult Default { get; private set; } = null!;
+
+    public IServiceProvider Services => _factory!.Services;
+
+    public async Task InitializeAsync()
+    {
+        await _database.InitializeAsync();
+        Default = await _database.Services.GetRequiredService<IdentityBootstrap>().EnsureAsync();
+        OwnerToken = Default.OwnerToken!;
+        _dataDirectory = Directory.CreateTempSubdirectory("runtime-api-").FullName;
+        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b
+            .UseSetting("ConnectionStrings:runtime", _database.ConnectionString)
+            .UseSetting("Runtime:DataDirectory", _dataDirectory));
+        _ = _factory.Server;
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_factory is not null)
+            await _factory.DisposeAsync();
+        await _database.DisposeAsync();
+        Directory.Delete(_dataDirectory, recursive: true);
+    }
+
+    /// <summary>A client sending <paramref name="token"/> as its bearer token (none when null).</summary>
+    public HttpClient Client(string? token)
+    {
+        var client = _factory!.CreateClient();
+        if (token is not null)
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
+    /// <summary>A client with the default workspace's Owner token.</summary>
+    public HttpClient Owner() => Client(OwnerToken);
+}

@@ -1,0 +1,54 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Runtime.Grains;
+using Runtime.Grains.Activities;
+using Runtime.Grains.Hosting;
+using Runtime.Tests.Grains;
+
+namespace Runtime.Tests.Infrastructure;
+
+/// <summary>The grain runtime as the tests configure it: Runtime's grains plus the test grains.</summary>
+public static class TestRuntime
+{
+    /// <summary>Delivery settings that make leases, heartbeats and retries quick enough to watch in a test.</summary>
+    public static IReadOnlyDictionary<string, string?> FastDelivery { get; } = new Dictionary<string, string?>
+    {
+        ["Runtime:Delivery:LeaseDuration"] = "00:00:03",
+        ["Runtime:Delivery:PollInterval"] = "00:00:01",
+        ["Runtime:Delivery:HeartbeatInterval"] = "00:00:00.500",
+        ["Runtime:Delivery:SiloDeadAfter"] = "00:00:02",
+        ["Runtime:Delivery:MaxRetryDelay"] = "00:00:00.500",
+    };
+
+    public static IServiceCollection AddTestGrains(this IServiceCollection services)
+    {
+        services.AddGrain<ICounterGrain, CounterGrain>("counter", "test_counters");
+        services.AddActivity<SlowWork, SlowWorkActivity>();
+        return services;
+    }
+
+    /// <summary>A caller's services (no delivery loops) against <paramref name="connectionString"/>.</summary>
+    public static ServiceProvider Client(string connectionString, string applicationName = "runtime-tests")
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["ConnectionStrings:runtime"] = connectionString })
+            .Build();
+        return new ServiceCollection()
+            .AddSingleton<IConfiguration>(configuration)
+            .AddLogging()
+            .AddRuntimeGrains(applicationName)
+            .AddTestGrains()
+            .BuildServiceProvider();
+    }
+
+    /// <summary>The environment a child process (test silo, caller) needs to reach the same database quickly.</summary>
+    public static Dictionary<string, string> ChildEnvironment(string connectionString, string? siloName = null)
+    {
+        var environment = FastDelivery.ToDictionary(p => p.Key.Replace(":", "__"), p => p.Value!);
+        environment["ConnectionStrings__runtime"] = connectionString;
+        environment["RUNTIME_PARENT_PID"] = Environment.ProcessId.ToString();
+        if (siloName is not null)
+            environment["Runtime__Silo__Name"] = siloName;
+        return environment;
+    }
+}

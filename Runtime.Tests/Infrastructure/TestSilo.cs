@@ -1,0 +1,49 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Runtime.Grains;
+using Runtime.Silo.Extensions;
+
+namespace Runtime.Tests.Infrastructure;
+
+/// <summary>The real silo host (<see cref="SiloExtensions.AddRuntimeSilo"/>) plus the test grains, in this process.</summary>
+public sealed class TestSilo : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private TestSilo(WebApplication app) => _app = app;
+
+    public IServiceProvider Services => _app.Services;
+
+    public IGrainFactory Grains => _app.Services.GetRequiredService<IGrainFactory>();
+
+    public static async Task<TestSilo> StartAsync(string connectionString, string name)
+    {
+        var builder = CreateBuilder([]);
+        builder.Configuration.AddInMemoryCollection(TestRuntime.FastDelivery);
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:runtime"] = connectionString,
+            ["Runtime:Silo:Name"] = name,
+        });
+        var app = builder.Build();
+        await app.StartAsync();
+        return new TestSilo(app);
+    }
+
+    /// <summary>The builder shared by in-process and child-process test silos.</summary>
+    public static WebApplicationBuilder CreateBuilder(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.AddRuntimeSilo();
+        builder.Services.AddTestGrains();
+        return builder;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}

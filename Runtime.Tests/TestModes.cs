@@ -1,0 +1,54 @@
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Runtime.Grains;
+using Runtime.Grains.Storage;
+using Runtime.ServiceDefaults;
+using Runtime.Tests.Grains;
+using Runtime.Tests.Infrastructure;
+
+namespace Runtime.Tests;
+
+/// <summary>
+/// The test assembly's child-process modes, which the tests start to get real, separate processes:
+/// <c>silo</c> runs a silo with the test grains; <c>increment &lt;key&gt; &lt;calls&gt; &lt;parallel&gt;</c>
+/// calls a counter grain; <c>migrate</c> applies the migrations. All read ConnectionStrings__runtime.
+/// </summary>
+public static class TestModes
+{
+    public static async Task<int> Main(string[] args)
+    {
+        var connectionString = Environment.GetEnvironmentVariable("ConnectionStrings__runtime") ?? "";
+        switch (args.FirstOrDefault())
+        {
+            case "silo":
+            {
+                var builder = TestSilo.CreateBuilder(args[1..]);
+                builder.AddServiceDefaults();
+                var app = builder.Build();
+                await app.RunAsync();
+                return 0;
+            }
+            case "increment":
+            {
+                await using var services = TestRuntime.Client(connectionString, "runtime-tests-caller");
+                var counter = services.GetRequiredService<IGrainFactory>().Get<ICounterGrain>(args[1]);
+                var calls = int.Parse(args[2]);
+                Console.WriteLine("ready");
+                await Parallel.ForEachAsync(Enumerable.Range(0, calls), new ParallelOptions { MaxDegreeOfParallelism = int.Parse(args[3]) },
+                    async (_, _) => await counter.Increment());
+                Console.WriteLine($"done {calls}");
+                return 0;
+            }
+            case "migrate":
+            {
+                await using var dataSource = NpgsqlDataSource.Create(connectionString);
+                var applied = await new Migrator(dataSource, Microsoft.Extensions.Logging.Abstractions.NullLogger<Migrator>.Instance).MigrateAsync();
+                Console.WriteLine("applied: " + (applied.Count == 0 ? "none" : string.Join(",", applied)));
+                return 0;
+            }
+            default:
+                Console.Error.WriteLine("Modes: silo | increment <key> <calls> <parallel> | migrate");
+                return 2;
+        }
+    }
+}
