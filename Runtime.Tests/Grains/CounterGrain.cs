@@ -1,5 +1,6 @@
 using Runtime.Grains;
 using Runtime.Grains.Activities;
+using Runtime.Grains.Assignments;
 using Runtime.Grains.Reminders;
 
 namespace Runtime.Tests.Grains;
@@ -16,6 +17,12 @@ public sealed class CounterState
 public sealed class CounterGrain : Grain<CounterState>, ICounterGrain, IRemindable
 {
     public Task<long> Increment() => Task.FromResult(++State.Count);
+
+    public Task Add(long amount)
+    {
+        State.Count += amount;
+        return Task.CompletedTask;
+    }
 
     public Task<CounterView> Get() =>
         Task.FromResult(new CounterView(State.Count, Context.Version, State.Fires, State.WorkAttempts));
@@ -35,12 +42,12 @@ public sealed class CounterGrain : Grain<CounterState>, ICounterGrain, IRemindab
     public async Task SendIncrement(string target, DateTimeOffset? dueAt)
     {
         var proxy = dueAt is { } at ? Context.SendAt<ICounterGrain>(target, at) : Context.Send<ICounterGrain>(target);
-        await proxy.Increment();
+        await proxy.Add(1);
     }
 
     public async Task SendIncrementThenFail(string target)
     {
-        await Context.Send<ICounterGrain>(target).Increment();
+        await Context.Send<ICounterGrain>(target).Add(1);
         throw new InvalidOperationException("failing after the message was recorded");
     }
 
@@ -58,6 +65,10 @@ public sealed class CounterGrain : Grain<CounterState>, ICounterGrain, IRemindab
 
     public Task<IllegalMove> Break() =>
         throw new IllegalTransitionException("counter", "Counting", "break", "Counters cannot break; stop them first.");
+
+    public Task<Guid> AssignWork(string environment, string workload) =>
+        Task.FromResult(Context.Assign(new AssignmentRequest(environment, workload, "start",
+            System.Text.Json.JsonSerializer.SerializeToElement(new { counter = Context.Id.Key }))));
 
     public Task ReceiveReminder(string name, ReminderTick tick)
     {

@@ -8,6 +8,9 @@ public interface ICounterGrain : IGrainWithStringKey
 {
     Task<long> Increment();
 
+    /// <summary>A one-way form of <see cref="Increment"/>, so it can be sent as a message.</summary>
+    Task Add(long amount);
+
     [ReadOnly]
     Task<CounterView> Get();
 
@@ -15,10 +18,10 @@ public interface ICounterGrain : IGrainWithStringKey
 
     Task Forget(string name);
 
-    /// <summary>Sends Increment to <paramref name="target"/> as a durable message, due at <paramref name="dueAt"/> or now.</summary>
+    /// <summary>Sends Add(1) to <paramref name="target"/> as a durable message, due at <paramref name="dueAt"/> or now.</summary>
     Task SendIncrement(string target, DateTimeOffset? dueAt);
 
-    /// <summary>Sends Increment to <paramref name="target"/>, then fails: the message must never be delivered.</summary>
+    /// <summary>Sends Add(1) to <paramref name="target"/>, then fails: the message must never be delivered.</summary>
     Task SendIncrementThenFail(string target);
 
     /// <summary>Starts <see cref="SlowWork"/> outside the lock; it reports back through <see cref="WorkDone"/>.</summary>
@@ -27,6 +30,9 @@ public interface ICounterGrain : IGrainWithStringKey
     Task WorkDone(long activityId, int attempt);
 
     Task<IllegalMove> Break();
+
+    /// <summary>Queues an assignment for an agent of <paramref name="environment"/>.</summary>
+    Task<Guid> AssignWork(string environment, string workload);
 }
 
 public sealed record CounterView(long Count, long Version, IReadOnlyList<ReminderFire> Fires, IReadOnlyList<int> WorkAttempts);
