@@ -17,6 +17,7 @@ public static class EmbeddedDatabase
         string dataDirectory, string? binDirectory, Action<string> output, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(dataDirectory);
+        AllowTraversal(dataDirectory);
         var password = ReadOrCreatePassword(Path.Combine(dataDirectory, PasswordFileName));
         var server = await PostgresServer.StartAsync(new PostgresOptions
         {
@@ -35,6 +36,16 @@ public static class EmbeddedDatabase
             throw;
         }
         return (server, server.ConnectionString(DatabaseName));
+    }
+
+    // As root, PostgreSQL runs as an unprivileged user that must pass through the data directory to reach
+    // its cluster. Search permission only: the files here (token, password) stay readable by their owner alone.
+    private static void AllowTraversal(string directory)
+    {
+        if (!Processes.Signals.IsRoot)
+            return;
+        var mode = File.GetUnixFileMode(directory);
+        File.SetUnixFileMode(directory, mode | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
     }
 
     private static async Task EnsureDatabaseAsync(PostgresServer server, CancellationToken ct)
