@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Npgsql;
 using Runtime.Grains.Activities;
 using Runtime.Grains.Assignments;
+using Runtime.Grains.Blobs;
 using Runtime.Grains.Delivery;
 using Runtime.Grains.Storage;
 
@@ -42,6 +43,7 @@ public static class GrainRuntimeExtensions
         services.TryAddSingleton<GrainCallExecutor>();
         services.TryAddSingleton<IGrainFactory, GrainFactory>();
         services.TryAddSingleton<AssignmentQueue>();
+        services.TryAddSingleton<IBlobStore, PostgresBlobStore>();
         return services;
     }
 
