@@ -6,6 +6,7 @@ using Npgsql;
 using Runtime.Grains.Activities;
 using Runtime.Grains.Assignments;
 using Runtime.Grains.Blobs;
+using Runtime.Grains.Sources;
 using Runtime.Grains.Delivery;
 using Runtime.Grains.Storage;
 
@@ -44,6 +45,7 @@ public static class GrainRuntimeExtensions
         services.TryAddSingleton<IGrainFactory, GrainFactory>();
         services.TryAddSingleton<AssignmentQueue>();
         services.TryAddSingleton<IBlobStore, PostgresBlobStore>();
+        services.TryAddSingleton<GitFetcher>();
         return services;
     }
 
