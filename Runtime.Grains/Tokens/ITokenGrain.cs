@@ -9,6 +9,9 @@ public interface ITokenGrain : IGrainWithGuidKey
     /// <summary>Revokes the token; a revoked token is refused with 401 from then on.</summary>
     Task<TokenView> Revoke(string reason);
 
+    /// <summary>Revokes unless already revoked: the one-way form other grains send (messages must be idempotent).</summary>
+    Task EnsureRevoked(string reason);
+
     [ReadOnly]
     Task<TokenView> Get();
 }

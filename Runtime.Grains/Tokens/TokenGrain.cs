@@ -47,6 +47,9 @@ public sealed class TokenGrain : Grain<TokenState>, ITokenGrain
         return Task.FromResult(View());
     }
 
+    public Task EnsureRevoked(string reason) =>
+        !Exists || State.Status == TokenStatus.Revoked ? Task.CompletedTask : Revoke(reason);
+
     public Task<TokenView> Get()
     {
         RequireExists();

@@ -83,7 +83,7 @@ public sealed class WorkspaceGrain : Grain<WorkspaceState>, IWorkspaceGrain
                 tokens.Add(Guid.Parse(reader.GetString(0)));
         }
         foreach (var token in tokens)
-            await Context.Send<ITokenGrain>(token).Revoke("member removed");
+            await Context.Send<ITokenGrain>(token).EnsureRevoked("member removed");
     }
 
     private void RequireExists()
