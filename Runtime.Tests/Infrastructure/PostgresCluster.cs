@@ -50,6 +50,7 @@ public sealed class PostgresCluster
 
     private static async Task<PostgresCluster> StartAsync()
     {
+        RemoveLeftovers();
         var directory = Path.Combine(Path.GetTempPath(), $"runtime-tests-{Environment.ProcessId}");
         var server = await PostgresServer.StartAsync(new PostgresOptions
         {
@@ -77,6 +78,24 @@ public sealed class PostgresCluster
         }
         await ExecuteAsync(templateConnection, TestTables.Sql);
         return new PostgresCluster(server);
+    }
+
+    // A test run that was killed (or whose exit handler was cut short) leaves its cluster directory behind.
+    private static void RemoveLeftovers()
+    {
+        foreach (var leftover in Directory.GetDirectories(Path.GetTempPath(), "runtime-tests-*"))
+        {
+            if (int.TryParse(Path.GetFileName(leftover)["runtime-tests-".Length..], out var pid) && !Runtime.AppHost.Processes.Signals.IsAlive(pid))
+            {
+                try
+                {
+                    Directory.Delete(leftover, recursive: true);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                }
+            }
+        }
     }
 
     private static async Task ExecuteAsync(string connectionString, string sql)
