@@ -56,6 +56,7 @@ public static class ApiExtensions
         api.MapMemberEndpoints();
         api.MapTokenEndpoints();
         api.MapScheduleEndpoints();
+        api.MapProjectEndpoints();
         return app;
     }
 }

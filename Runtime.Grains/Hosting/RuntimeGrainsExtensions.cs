@@ -1,6 +1,10 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Configuration;
+using Runtime.Grains.Activities;
 using Runtime.Grains.Identity;
+using Runtime.Grains.Projects;
+using Runtime.Grains.Secrets;
 using Runtime.Grains.Tokens;
 using Runtime.Grains.Workspaces;
 
@@ -14,6 +18,11 @@ public static class RuntimeGrainsExtensions
         services.AddGrainRuntime(applicationName);
         services.AddGrain<IWorkspaceGrain, WorkspaceGrain>("workspace", "workspaces");
         services.AddGrain<ITokenGrain, TokenGrain>("token", "api_tokens");
+        services.AddGrain<IProjectGrain, ProjectGrain>("project", "projects");
+        services.AddActivity<FetchSource, FetchSourceActivity>();
+        services.TryAddSingleton(sp => MasterKeys.Load(sp.GetRequiredService<IConfiguration>()));
+        services.TryAddSingleton<SecretCipher>();
+        services.TryAddSingleton<ProjectStore>();
         services.TryAddSingleton<TokenStore>();
         services.TryAddSingleton<IdentityBootstrap>();
         return services;

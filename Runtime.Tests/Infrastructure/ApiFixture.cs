@@ -31,9 +31,13 @@ public sealed class ApiFixture : IAsyncLifetime
         Default = await _database.Services.GetRequiredService<IdentityBootstrap>().EnsureAsync();
         OwnerToken = Default.OwnerToken!;
         _dataDirectory = Directory.CreateTempSubdirectory("runtime-api-").FullName;
-        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b
-            .UseSetting("ConnectionStrings:runtime", _database.ConnectionString)
-            .UseSetting("Runtime:DataDirectory", _dataDirectory));
+        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
+        {
+            foreach (var (key, value) in TestRuntime.FastDelivery)
+                b.UseSetting(key, value);
+            b.UseSetting("ConnectionStrings:runtime", _database.ConnectionString);
+            b.UseSetting("Runtime:DataDirectory", _dataDirectory);
+        });
         _ = _factory.Server;
     }
 

@@ -10,7 +10,10 @@ namespace Runtime.Tests.Infrastructure;
 /// <summary>The grain runtime as the tests configure it: Runtime's grains plus the test grains.</summary>
 public static class TestRuntime
 {
-    /// <summary>Delivery settings that make leases, heartbeats and retries quick enough to watch in a test.</summary>
+    /// <summary>A master key made for this test run; declared first, since the settings below use it.</summary>
+    public static string MasterKey { get; } = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
+    /// <summary>Settings of every test process: delivery settings that make leases, heartbeats and retries quick enough to watch in a test.</summary>
     public static IReadOnlyDictionary<string, string?> FastDelivery { get; } = new Dictionary<string, string?>
     {
         ["Runtime:Delivery:LeaseDuration"] = "00:00:03",
@@ -18,6 +21,9 @@ public static class TestRuntime
         ["Runtime:Delivery:HeartbeatInterval"] = "00:00:00.500",
         ["Runtime:Delivery:SiloDeadAfter"] = "00:00:02",
         ["Runtime:Delivery:MaxRetryDelay"] = "00:00:00.500",
+        // Every process of a test shares one master key, as every process of an installation does.
+        ["Runtime:Secrets:MasterKey"] = MasterKey,
+        ["Runtime:Git:AllowLocalRepositories"] = "true",
     };
 
     public static IServiceCollection AddTestGrains(this IServiceCollection services)
@@ -31,6 +37,7 @@ public static class TestRuntime
     public static ServiceProvider Client(string connectionString, string applicationName = "runtime-tests")
     {
         var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(FastDelivery)
             .AddInMemoryCollection(new Dictionary<string, string?> { ["ConnectionStrings:runtime"] = connectionString })
             .Build();
         return new ServiceCollection()

@@ -1,0 +1,110 @@
+using System.Text.Json;
+using Runtime.Api.Auth;
+using Runtime.Api.Idempotency;
+using Runtime.Grains;
+using Runtime.Grains.Naming;
+using Runtime.Grains.Paging;
+using Runtime.Grains.Projects;
+using Runtime.Grains.Secrets;
+using Runtime.Grains.Sources;
+using Runtime.Grains.Workspaces;
+
+namespace Runtime.Api.Endpoints;
+
+/// <summary>Git-backed apps: created by Owners, deployed from their branch with their own deploy key.</summary>
+public static class ProjectEndpoints
+{
+    public sealed record CreateProjectRequest(
+        string? Name, string? Slug, string? AppType, string? PythonEnvironment, string? RepositoryUrl, string? Branch, string? Path, string? Environment);
+
+    private static readonly HashSet<string> Updatable = new(StringComparer.Ordinal) { "name", "pythonEnvironment", "path" };
+
+    public static RouteGroupBuilder MapProjectEndpoints(this RouteGroupBuilder api)
+    {
+        var group = api.MapGroup($"/workspaces/{{{Access.WorkspaceParameter}}}/projects").WithTags("Projects");
+        group.MapGet("/", List).WithName("ListProjects").WithSummary("Projects, newest first");
+        group.MapPost("/", Create).WithName("CreateProject").RequireRole(Role.Owner)
+            .WithSummary("Create a project from a Git repository; generates its SSH deploy key (Idempotency-Key supported)");
+        group.MapGet("/{project}", Get).WithName("GetProject").WithSummary("A project by slug or id");
+        group.MapPatch("/{project}", Update).WithName("UpdateProject").WithSummary("Change name, pythonEnvironment or path while the project is not running");
+        group.MapDelete("/{project}", Delete).WithName("DeleteProject").RequireRole(Role.Owner).WithSummary("Delete a project");
+        group.MapPost("/{project}/deploy", Deploy).WithName("DeployProject").WithSummary("Fetch the branch's latest commit and run it");
+        group.MapGet("/{project}/revisions", Revisions).WithName("ListProjectRevisions").WithSummary("Fetched revisions, newest first");
+        group.MapGet("/{project}/ssh-key", SshKey).WithName("GetProjectSshKey").WithSummary("The deploy key's public half and fingerprint");
+        group.MapPost("/{project}/ssh-key/rotate", RotateKey).WithName("RotateProjectSshKey").RequireRole(Role.Owner)
+            .WithSummary("Replace the deploy key; add the new public key to the repository before the next deploy");
+        return api;
+    }
+
+    private static Task<Page<ProjectView>> List(HttpContext http, ProjectStore projects, int? limit, string? cursor) =>
+        projects.ListAsync(http.User.Caller().WorkspaceId, Cursor.Decode(cursor), Cursor.Limit(limit), http.RequestAborted);
+
+    private static async Task<IResult> Create(
+        CreateProjectRequest request, HttpContext http, IGrainFactory grains, ProjectStore projects, SecretCipher cipher, IConfiguration configuration)
+    {
+        var caller = http.User.Caller();
+        if (request.Environment is not null && request.Environment != ProjectGrain.DefaultEnvironment)
+            throw new ValidationException("environment", $"Only the '{ProjectGrain.DefaultEnvironment}' environment exists so far; omit environment or use '{ProjectGrain.DefaultEnvironment}'.");
+        var slug = request.Slug ?? Slug.From(request.Name ?? "");
+        var id = IdempotencyKey.NewId(http.Request, caller.WorkspaceId, "create-project");
+        if (Slug.IsValid(slug) && await projects.FindAsync(caller.WorkspaceId, slug, http.RequestAborted) is { } existing && existing != id)
+        {
+            var free = await projects.FreeSlugAsync(caller.WorkspaceId, slug, http.RequestAborted);
+            throw new ConflictException("Slug taken", $"The slug '{slug}' is taken in this workspace; '{free}' is free.");
+        }
+
+        var key = await DeployKey.GenerateAsync($"runtime-project-{id:D}", http.RequestAborted);
+        var project = await grains.Get<IProjectGrain>(id).Create(new NewProject(
+            caller.WorkspaceId, request.Name, slug, request.AppType, request.PythonEnvironment, request.RepositoryUrl, request.Branch ?? "main", request.Path,
+            key.PublicKey, cipher.Encrypt(key.PrivateKey, FetchSourceActivity.DeployKeyContext(id)),
+            configuration.GetValue<bool>(FetchSourceActivity.AllowLocalKey)));
+        return TypedResults.Created($"/api/workspaces/{caller.WorkspaceSlug}/projects/{project.Slug}", project);
+    }
+
+    private static async Task<ProjectView> Get(string project, HttpContext http, IGrainFactory grains, ProjectStore projects) =>
+        await (await Find(project, http, grains, projects)).Get();
+
+    private static async Task<ProjectView> Update(string project, JsonElement body, HttpContext http, IGrainFactory grains, ProjectStore projects)
+    {
+        if (body.ValueKind != JsonValueKind.Object)
+            throw new ValidationException("body", "Send a JSON object with any of name, pythonEnvironment, path.");
+        string? Text(string name) => body.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+        var others = body.EnumerateObject().Select(p => p.Name).Where(n => !Updatable.Contains(n)).ToList();
+        var wrongType = body.EnumerateObject().Where(p => Updatable.Contains(p.Name) && p.Value.ValueKind != JsonValueKind.String).ToList();
+        if (wrongType.Count > 0)
+            throw new ValidationException(wrongType.ToDictionary(p => p.Name, p => new[] { $"{p.Name} must be a string." }));
+        return await (await Find(project, http, grains, projects)).Update(new ProjectUpdate(Text("name"), Text("pythonEnvironment"), Text("path"), others));
+    }
+
+    private static async Task<IResult> Delete(string project, HttpContext http, IGrainFactory grains, ProjectStore projects)
+    {
+        await (await Find(project, http, grains, projects)).Delete();
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<IResult> Deploy(string project, HttpContext http, IGrainFactory grains, ProjectStore projects)
+    {
+        var view = await (await Find(project, http, grains, projects)).Deploy();
+        return TypedResults.Accepted($"/api/workspaces/{http.User.Caller().WorkspaceSlug}/projects/{view.Slug}", view);
+    }
+
+    private static async Task<IReadOnlyList<Revision>> Revisions(string project, HttpContext http, IGrainFactory grains, ProjectStore projects) =>
+        (await (await Find(project, http, grains, projects)).Get()).Revisions;
+
+    private static async Task<DeployKeyView> SshKey(string project, HttpContext http, IGrainFactory grains, ProjectStore projects) =>
+        (await (await Find(project, http, grains, projects)).Get()).DeployKey;
+
+    private static async Task<DeployKeyView> RotateKey(string project, HttpContext http, IGrainFactory grains, ProjectStore projects, SecretCipher cipher)
+    {
+        var id = await FindId(project, http, projects);
+        var key = await DeployKey.GenerateAsync($"runtime-project-{id:D}", http.RequestAborted);
+        var view = await grains.Get<IProjectGrain>(id).RotateKey(key.PublicKey, cipher.Encrypt(key.PrivateKey, FetchSourceActivity.DeployKeyContext(id)));
+        return view.DeployKey;
+    }
+
+    private static async Task<IProjectGrain> Find(string project, HttpContext http, IGrainFactory grains, ProjectStore projects) =>
+        grains.Get<IProjectGrain>(await FindId(project, http, projects));
+
+    private static async Task<Guid> FindId(string project, HttpContext http, ProjectStore projects) =>
+        await projects.FindAsync(http.User.Caller().WorkspaceId, project, http.RequestAborted) ?? throw new NotFoundException("project", project);
+}

@@ -1,0 +1,48 @@
+using Runtime.Grains.Sources;
+
+namespace Runtime.Grains.Projects;
+
+/// <summary>A Git-backed app: its source, deploy key, revisions and lifecycle.</summary>
+public interface IProjectGrain : IGrainWithGuidKey
+{
+    Task<ProjectView> Create(NewProject project);
+
+    [ReadOnly]
+    Task<ProjectView> Get();
+
+    Task<ProjectView> Update(ProjectUpdate update);
+
+    /// <summary>Fetches the branch's latest commit and starts it on the project's environment.</summary>
+    Task<ProjectView> Deploy();
+
+    Task<ProjectView> RotateKey(string publicKey, string encryptedPrivateKey);
+
+    Task Delete();
+
+    /// <summary>Reported by the fetch activity.</summary>
+    Task SourceFetched(Guid operationId, FetchedRevision revision);
+
+    /// <summary>Reported by the fetch activity when git failed.</summary>
+    Task SourceFailed(Guid operationId, GitFailure failure, string message);
+}
+
+/// <param name="EncryptedPrivateKey">The deploy key's private half, already encrypted by the caller.</param>
+public sealed record NewProject(
+    Guid WorkspaceId, string? Name, string? Slug, string? AppType, string? PythonEnvironment,
+    string? RepositoryUrl, string? Branch, string? Path, string PublicKey, string EncryptedPrivateKey, bool AllowLocalRepositories);
+
+/// <summary>The fields that may change while the project is not running; the others are named in a 400.</summary>
+public sealed record ProjectUpdate(string? Name, string? PythonEnvironment, string? Path, IReadOnlyList<string> OtherFields);
+
+public sealed record ProjectView(
+    Guid Id, Guid WorkspaceId, string Name, string Slug, string AppType, string PythonEnvironment,
+    string RepositoryUrl, string Branch, string Path, string Environment, ProjectStatus Status, string? Phase,
+    ProjectFailure? Failure, string? TargetRevision, DeployKeyView DeployKey, DateTimeOffset CreatedAt, DateTimeOffset StatusChangedAt,
+    IReadOnlyList<Revision> Revisions);
+
+public sealed record ProjectFailure(string Reason, string? Hint);
+
+public sealed record DeployKeyView(string PublicKey, string Fingerprint);
+
+/// <summary>The fetch activity's payload.</summary>
+public sealed record FetchSource(Guid ProjectId, Guid OperationId, string RepositoryUrl, string Branch, string EncryptedPrivateKey, string Path);

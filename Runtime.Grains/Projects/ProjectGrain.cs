@@ -1,0 +1,232 @@
+using System.Text.Json;
+using Runtime.Grains.Assignments;
+using Runtime.Grains.Naming;
+using Runtime.Grains.Sources;
+using Runtime.Grains.StateMachines;
+
+namespace Runtime.Grains.Projects;
+
+/// <summary>
+/// Owns a project's source, deploy key and lifecycle. Deploy records the intent and starts the fetch
+/// activity; the activity reports the fetched revision back, and the grain then assigns the app to
+/// an agent of its environment.
+/// </summary>
+public sealed class ProjectGrain : Grain<ProjectState>, IProjectGrain
+{
+    /// <summary>The environment served by the silos' embedded agents.</summary>
+    public const string DefaultEnvironment = "cloud";
+
+    public static readonly TransitionTable<ProjectStatus, ProjectOperation> Transitions = new TransitionTable<ProjectStatus, ProjectOperation>("project")
+        .Allow(ProjectStatus.Created, ProjectOperation.Deploy, ProjectStatus.Deploying)
+        .Allow(ProjectStatus.Stopped, ProjectOperation.Deploy, ProjectStatus.Deploying)
+        .Allow(ProjectStatus.Failed, ProjectOperation.Deploy, ProjectStatus.Deploying)
+        .Allow(ProjectStatus.Created, ProjectOperation.Update, ProjectStatus.Created)
+        .Allow(ProjectStatus.Stopped, ProjectOperation.Update, ProjectStatus.Stopped)
+        .Allow(ProjectStatus.Failed, ProjectOperation.Update, ProjectStatus.Failed)
+        .Allow(ProjectStatus.Created, ProjectOperation.RotateKey, ProjectStatus.Created)
+        .Allow(ProjectStatus.Stopped, ProjectOperation.RotateKey, ProjectStatus.Stopped)
+        .Allow(ProjectStatus.Failed, ProjectOperation.RotateKey, ProjectStatus.Failed)
+        .Allow(ProjectStatus.Deployed, ProjectOperation.RotateKey, ProjectStatus.Deployed)
+        .Hint(ProjectStatus.Deploying, ProjectOperation.Update, "Stop the project first.")
+        .Hint(ProjectStatus.Deployed, ProjectOperation.Update, "Stop the project first.")
+        .Hint(ProjectStatus.Stopping, ProjectOperation.Update, "Wait until it has stopped.")
+        .Hint(ProjectStatus.Deploying, ProjectOperation.Deploy, "A deploy is already running; wait for it to finish.")
+        .Hint(ProjectStatus.Deploying, ProjectOperation.RotateKey, "Wait until the deploy has finished.");
+
+    public Task<ProjectView> Create(NewProject project)
+    {
+        var validation = new Validation();
+        var name = project.Name?.Trim() ?? "";
+        validation.Require(name.Length is > 0 and <= 100, "name", "name is required, at most 100 characters.");
+        var slug = project.Slug ?? Slug.From(name);
+        validation.Require(Slug.IsValid(slug), "slug", $"'{slug}' is not a valid slug: {Slug.Rule}.");
+        var appType = ParseAppType(validation, project.AppType);
+        validation.Require(!string.IsNullOrWhiteSpace(project.PythonEnvironment) && project.PythonEnvironment.Length <= 100,
+            "pythonEnvironment", "pythonEnvironment is required: the name of one of the workspace's Python environments.");
+        GitInput.RepositoryUrl(validation, "repositoryUrl", project.RepositoryUrl, project.AllowLocalRepositories);
+        GitInput.Branch(validation, "branch", project.Branch);
+        GitInput.RelativePath(validation, "path", project.Path);
+        validation.ThrowIfInvalid();
+
+        if (Exists)
+        {
+            if (State.WorkspaceId == project.WorkspaceId && State.Slug == slug)
+                return Task.FromResult(View());
+            throw new ConflictException("Project exists", $"Project {Context.Id.Key} already exists as '{State.Slug}'.");
+        }
+        State = new ProjectState
+        {
+            WorkspaceId = project.WorkspaceId,
+            Name = name,
+            Slug = slug,
+            AppType = appType,
+            PythonEnvironment = project.PythonEnvironment!.Trim(),
+            RepositoryUrl = project.RepositoryUrl!,
+            Branch = project.Branch!,
+            Path = project.Path!,
+            PublicKey = project.PublicKey,
+            EncryptedPrivateKey = project.EncryptedPrivateKey,
+            Status = ProjectStatus.Created,
+            CreatedAt = Context.Now,
+            StatusChangedAt = Context.Now,
+        };
+        return Task.FromResult(View());
+    }
+
+    public Task<ProjectView> Get()
+    {
+        RequireExists();
+        return Task.FromResult(View());
+    }
+
+    public Task<ProjectView> Update(ProjectUpdate update)
+    {
+        RequireExists();
+        var validation = new Validation();
+        foreach (var field in update.OtherFields)
+            validation.Add(field, $"{field} cannot be changed; only name, pythonEnvironment and path can. Create a new project for another source.");
+        if (update.Name is not null)
+            validation.Require(update.Name.Trim().Length is > 0 and <= 100, "name", "name must be 1 to 100 characters.");
+        if (update.PythonEnvironment is not null)
+            validation.Require(update.PythonEnvironment.Trim().Length is > 0 and <= 100, "pythonEnvironment", "pythonEnvironment must be 1 to 100 characters.");
+        if (update.Path is not null)
+            GitInput.RelativePath(validation, "path", update.Path);
+        validation.ThrowIfInvalid();
+
+        Transitions.Next(State.Status, ProjectOperation.Update);
+        State.Name = update.Name?.Trim() ?? State.Name;
+        State.PythonEnvironment = update.PythonEnvironment?.Trim() ?? State.PythonEnvironment;
+        State.Path = update.Path ?? State.Path;
+        return Task.FromResult(View());
+    }
+
+    public Task<ProjectView> Deploy()
+    {
+        RequireExists();
+        MoveTo(Transitions.Next(State.Status, ProjectOperation.Deploy));
+        State.Phase = "fetching";
+        State.OperationId = Guid.CreateVersion7(Context.Now);
+        Context.StartActivity(new FetchSource(Id, State.OperationId.Value, State.RepositoryUrl, State.Branch, State.EncryptedPrivateKey, State.Path));
+        return Task.FromResult(View());
+    }
+
+    public Task<ProjectView> RotateKey(string publicKey, string encryptedPrivateKey)
+    {
+        RequireExists();
+        Transitions.Next(State.Status, ProjectOperation.RotateKey);
+        State.PublicKey = publicKey;
+        State.EncryptedPrivateKey = encryptedPrivateKey;
+        return Task.FromResult(View());
+    }
+
+    public async Task Delete()
+    {
+        RequireExists();
+        // Work not yet claimed by an agent is withdrawn with the project.
+        if (State.AssignmentId is { } assignment)
+        {
+            await using var command = Context.CreateCommand("DELETE FROM assignments WHERE id = $1 AND status = 'pending'");
+            command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = assignment });
+            await command.ExecuteNonQueryAsync();
+        }
+        Context.DeleteState();
+    }
+
+    public Task SourceFetched(Guid operationId, FetchedRevision revision)
+    {
+        if (!IsCurrent(operationId))
+            return Task.CompletedTask;
+        if (State.Revisions.All(r => r.Sha != revision.Sha))
+        {
+            State.Revisions.Insert(0, new Revision(revision.Sha, revision.Message, revision.Author, revision.CommittedAt,
+                revision.Archive.Hash, revision.Archive.Size, Context.Now));
+        }
+        if (!revision.EntrypointExists)
+        {
+            Fail($"entrypoint {State.Path} not found in {revision.Sha}",
+                $"Check the path (it is relative to the repository root) or push the file to {State.Branch}.");
+            return Task.CompletedTask;
+        }
+
+        State.TargetRevision = revision.Sha;
+        State.Phase = "waiting for an agent";
+        var spec = JsonSerializer.SerializeToElement(new
+        {
+            projectId = Id,
+            workspaceId = State.WorkspaceId,
+            slug = State.Slug,
+            appType = State.AppType.ToString().ToLowerInvariant(),
+            pythonEnvironment = State.PythonEnvironment,
+            path = State.Path,
+            revision = revision.Sha,
+            archive = revision.Archive.Hash,
+        });
+        State.AssignmentId = Context.Assign(new AssignmentRequest(State.Environment, $"project/{Id}", "start", spec));
+        return Task.CompletedTask;
+    }
+
+    public Task SourceFailed(Guid operationId, GitFailure failure, string message)
+    {
+        if (!IsCurrent(operationId))
+            return Task.CompletedTask;
+        var hint = failure switch
+        {
+            GitFailure.Authentication => $"Add the project's SSH key as a deploy key of the repository (fingerprint {Sources.DeployKey.FingerprintOf(State.PublicKey)}; GET …/ssh-key shows it).",
+            GitFailure.BranchNotFound => "Push the branch, or change the project's branch.",
+            GitFailure.Unreachable => "Check the repository URL and that this server can reach its host.",
+            _ => null,
+        };
+        Fail(message, hint);
+        return Task.CompletedTask;
+    }
+
+    private Guid Id => Guid.Parse(Context.Id.Key);
+
+    private bool IsCurrent(Guid operationId) => Exists && State.Status == ProjectStatus.Deploying && State.OperationId == operationId;
+
+    private void Fail(string reason, string? hint)
+    {
+        MoveTo(ProjectStatus.Failed);
+        State.Phase = null;
+        State.OperationId = null;
+        State.FailureReason = reason;
+        State.FailureHint = hint;
+    }
+
+    private void MoveTo(ProjectStatus status)
+    {
+        if (status != ProjectStatus.Failed)
+        {
+            State.FailureReason = null;
+            State.FailureHint = null;
+        }
+        State.Status = status;
+        State.StatusChangedAt = Context.Now;
+    }
+
+    private void RequireExists()
+    {
+        if (!Exists)
+            throw new NotFoundException("project", Context.Id.Key);
+    }
+
+    private static AppType ParseAppType(Validation validation, string? value)
+    {
+        if (value is not null && Enum.TryParse<AppType>(value, ignoreCase: true, out var type) && Enum.IsDefined(type) && !char.IsDigit(value[0]))
+            return type;
+        validation.Add("appType", $"'{value}' is not an app type; use one of {string.Join(", ", Enum.GetNames<AppType>().Select(n => n.ToLowerInvariant()))}.");
+        return default;
+    }
+
+    private ProjectView View() => ProjectViews.From(Id, State);
+}
+
+internal static class ProjectViews
+{
+    public static ProjectView From(Guid id, ProjectState s) => new(
+        id, s.WorkspaceId, s.Name, s.Slug, s.AppType.ToString().ToLowerInvariant(), s.PythonEnvironment,
+        s.RepositoryUrl, s.Branch, s.Path, s.Environment, s.Status, s.Phase,
+        s.FailureReason is null ? null : new ProjectFailure(s.FailureReason, s.FailureHint),
+        s.TargetRevision, new DeployKeyView(s.PublicKey, Sources.DeployKey.FingerprintOf(s.PublicKey)),
+        s.CreatedAt, s.StatusChangedAt, s.Revisions);
+}

@@ -1,0 +1,52 @@
+namespace Runtime.Grains.Projects;
+
+public sealed class ProjectState
+{
+    public Guid WorkspaceId { get; set; }
+
+    public string Name { get; set; } = "";
+
+    public string Slug { get; set; } = "";
+
+    public AppType AppType { get; set; }
+
+    public string PythonEnvironment { get; set; } = "";
+
+    public string RepositoryUrl { get; set; } = "";
+
+    public string Branch { get; set; } = "";
+
+    public string Path { get; set; } = "";
+
+    public string Environment { get; set; } = ProjectGrain.DefaultEnvironment;
+
+    public string PublicKey { get; set; } = "";
+
+    /// <summary>The deploy key's private half, encrypted (<see cref="Secrets.SecretCipher"/>); never leaves the grain unencrypted.</summary>
+    public string EncryptedPrivateKey { get; set; } = "";
+
+    public ProjectStatus Status { get; set; }
+
+    /// <summary>What a Deploying project is doing: fetching, waiting for an agent …</summary>
+    public string? Phase { get; set; }
+
+    public string? FailureReason { get; set; }
+
+    public string? FailureHint { get; set; }
+
+    /// <summary>The deploy in progress; callbacks for any other one are stale and ignored.</summary>
+    public Guid? OperationId { get; set; }
+
+    public List<Revision> Revisions { get; set; } = [];
+
+    public string? TargetRevision { get; set; }
+
+    public Guid? AssignmentId { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset StatusChangedAt { get; set; }
+}
+
+/// <summary>A fetched commit, stored as a content-addressed archive.</summary>
+public sealed record Revision(string Sha, string Message, string Author, DateTimeOffset CommittedAt, string ArchiveHash, long ArchiveSize, DateTimeOffset FetchedAt);

@@ -1,0 +1,30 @@
+namespace Runtime.Grains.Projects;
+
+/// <summary>Where a project stands (DESIGN §3).</summary>
+public enum ProjectStatus
+{
+    Created,
+    Deploying,
+    Deployed,
+    Stopping,
+    Stopped,
+    Failed,
+}
+
+/// <summary>What may be asked of a project; the transition table says from which states.</summary>
+public enum ProjectOperation
+{
+    Deploy,
+    Update,
+    RotateKey,
+}
+
+/// <summary>The app types Runtime knows how to run.</summary>
+public enum AppType
+{
+    Streamlit,
+    Dash,
+    Airflow,
+    OpenWebUI,
+    Marimo,
+}
