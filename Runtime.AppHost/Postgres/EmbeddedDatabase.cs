@@ -1,3 +1,4 @@
+using Runtime.Execution.Processes;
 using System.Security.Cryptography;
 using Npgsql;
 
@@ -42,7 +43,7 @@ public static class EmbeddedDatabase
     // its cluster. Search permission only: the files here (token, password) stay readable by their owner alone.
     private static void AllowTraversal(string directory)
     {
-        if (!Processes.Signals.IsRoot)
+        if (!Runtime.Execution.Processes.Signals.IsRoot)
             return;
         var mode = File.GetUnixFileMode(directory);
         File.SetUnixFileMode(directory, mode | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);

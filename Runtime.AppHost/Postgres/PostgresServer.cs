@@ -1,3 +1,4 @@
+using Runtime.Execution.Processes;
 using System.Diagnostics;
 using Npgsql;
 using Runtime.AppHost.Processes;

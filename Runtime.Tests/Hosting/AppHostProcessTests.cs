@@ -1,3 +1,4 @@
+using Runtime.Execution.Processes;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.RegularExpressions;

@@ -85,7 +85,7 @@ public sealed class PostgresCluster
     {
         foreach (var leftover in Directory.GetDirectories(Path.GetTempPath(), "runtime-tests-*"))
         {
-            if (int.TryParse(Path.GetFileName(leftover)["runtime-tests-".Length..], out var pid) && !Runtime.AppHost.Processes.Signals.IsAlive(pid))
+            if (int.TryParse(Path.GetFileName(leftover)["runtime-tests-".Length..], out var pid) && !Runtime.Execution.Processes.Signals.IsAlive(pid))
             {
                 try
                 {

@@ -1,3 +1,4 @@
+using Runtime.Execution.Processes;
 using System.Text;
 using Runtime.AppHost.Processes;
 
