@@ -2,6 +2,7 @@ using System.Text.Json;
 using Runtime.Api.Auth;
 using Runtime.Api.Idempotency;
 using Runtime.Grains;
+using Runtime.Grains.Logs;
 using Runtime.Grains.Naming;
 using Runtime.Grains.Paging;
 using Runtime.Grains.Projects;
@@ -29,6 +30,9 @@ public static class ProjectEndpoints
         group.MapPatch("/{project}", Update).WithName("UpdateProject").WithSummary("Change name, pythonEnvironment or path while the project is not running");
         group.MapDelete("/{project}", Delete).WithName("DeleteProject").RequireRole(Role.Owner).WithSummary("Delete a project");
         group.MapPost("/{project}/deploy", Deploy).WithName("DeployProject").WithSummary("Fetch the branch's latest commit and run it");
+        group.MapPost("/{project}/start", Start).WithName("StartProject").WithSummary("Start the current revision again");
+        group.MapPost("/{project}/stop", Stop).WithName("StopProject").WithSummary("Stop the app");
+        group.MapGet("/{project}/logs", Logs).WithName("GetProjectLogs").WithSummary("The app's last lines (?tail=N, default 100, at most 10000)");
         group.MapGet("/{project}/revisions", Revisions).WithName("ListProjectRevisions").WithSummary("Fetched revisions, newest first");
         group.MapGet("/{project}/ssh-key", SshKey).WithName("GetProjectSshKey").WithSummary("The deploy key's public half and fingerprint");
         group.MapPost("/{project}/ssh-key/rotate", RotateKey).WithName("RotateProjectSshKey").RequireRole(Role.Owner)
@@ -55,7 +59,7 @@ public static class ProjectEndpoints
 
         var key = await DeployKey.GenerateAsync($"runtime-project-{id:D}", http.RequestAborted);
         var project = await grains.Get<IProjectGrain>(id).Create(new NewProject(
-            caller.WorkspaceId, request.Name, slug, request.AppType, request.PythonEnvironment, request.RepositoryUrl, request.Branch ?? "main", request.Path,
+            caller.WorkspaceId, caller.WorkspaceSlug, request.Name, slug, request.AppType, request.PythonEnvironment, request.RepositoryUrl, request.Branch ?? "main", request.Path,
             key.PublicKey, cipher.Encrypt(key.PrivateKey, FetchSourceActivity.DeployKeyContext(id)),
             configuration.GetValue<bool>(FetchSourceActivity.AllowLocalKey)));
         return TypedResults.Created($"/api/workspaces/{caller.WorkspaceSlug}/projects/{project.Slug}", project);
@@ -86,6 +90,21 @@ public static class ProjectEndpoints
     {
         var view = await (await Find(project, http, grains, projects)).Deploy();
         return TypedResults.Accepted($"/api/workspaces/{http.User.Caller().WorkspaceSlug}/projects/{view.Slug}", view);
+    }
+
+    private static async Task<IResult> Start(string project, HttpContext http, IGrainFactory grains, ProjectStore projects) =>
+        TypedResults.Accepted((string?)null, await (await Find(project, http, grains, projects)).Start());
+
+    private static async Task<IResult> Stop(string project, HttpContext http, IGrainFactory grains, ProjectStore projects) =>
+        TypedResults.Accepted((string?)null, await (await Find(project, http, grains, projects)).Stop());
+
+    private static async Task<IReadOnlyList<StoredLogLine>> Logs(string project, int? tail, HttpContext http, ProjectStore projects, WorkloadLogStore logs)
+    {
+        var lines = tail ?? 100;
+        if (lines is < 1 or > 10_000)
+            throw new ValidationException("tail", "tail must be between 1 and 10000.");
+        var id = await FindId(project, http, projects);
+        return await logs.TailAsync($"project/{id:D}", lines, http.RequestAborted);
     }
 
     private static async Task<IReadOnlyList<Revision>> Revisions(string project, HttpContext http, IGrainFactory grains, ProjectStore projects) =>

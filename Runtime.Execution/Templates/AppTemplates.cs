@@ -7,7 +7,8 @@ namespace Runtime.Execution.Templates;
 /// <summary>Where and how an app runs, for rendering its template.</summary>
 /// <param name="BasePath">The path the proxy serves it under, without a trailing slash (<c>/apps/default/sales</c>).</param>
 /// <param name="VenvBin">The Python environment's <c>bin</c> folder; null runs the tools found on PATH.</param>
-public sealed record TemplateInput(string AppType, string Path, int Port, string Host, string BasePath, string WorkDirectory, string? VenvBin);
+/// <param name="Python">The interpreter when there is no venv (default python3 on PATH).</param>
+public sealed record TemplateInput(string AppType, string Path, int Port, string Host, string BasePath, string WorkDirectory, string? VenvBin, string? Python = null);
 
 /// <summary>A rendered template: the argument vector, the environment it adds, and the health path (null: not a server).</summary>
 public sealed record RenderedApp(IReadOnlyList<string> Command, IReadOnlyDictionary<string, string> Environment, string? HealthPath);
@@ -30,7 +31,7 @@ public static partial class AppTemplates
         var values = new Dictionary<string, string>
         {
             ["bin"] = input.VenvBin is null ? "" : input.VenvBin.TrimEnd('/') + "/",
-            ["python"] = input.VenvBin is null ? "python3" : input.VenvBin.TrimEnd('/') + "/python",
+            ["python"] = input.VenvBin is null ? input.Python ?? "python3" : input.VenvBin.TrimEnd('/') + "/python",
             ["path"] = input.Path,
             ["port"] = input.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["host"] = input.Host,

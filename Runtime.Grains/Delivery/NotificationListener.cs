@@ -30,7 +30,7 @@ public sealed partial class NotificationListener(
                 await using var connection = await dataSource.OpenConnectionAsync(stoppingToken);
                 connection.Notification += (_, e) => Dispatch(e.Channel);
                 await using (var listen = new NpgsqlCommand(
-                    $"LISTEN {Channels.Messages}; LISTEN {Channels.Reminders}; LISTEN {Channels.Activities}", connection))
+                    $"LISTEN {Channels.Messages}; LISTEN {Channels.Reminders}; LISTEN {Channels.Activities}; LISTEN {Channels.Assignments}", connection))
                 {
                     await listen.ExecuteNonQueryAsync(stoppingToken);
                 }
@@ -74,6 +74,9 @@ public sealed partial class NotificationListener(
                 break;
             case Channels.Reminders:
                 signals.Reminders.Set();
+                break;
+            case Channels.Assignments:
+                signals.Assignments.Set();
                 break;
             case Channels.Activities:
                 signals.Activities.Set();

@@ -35,11 +35,15 @@ public sealed class DeliverySignals
 
     public Signal Activities { get; } = new();
 
+    /// <summary>Wakes the embedded agent when work for an environment is queued.</summary>
+    public Signal Assignments { get; } = new();
+
     public void SetAll()
     {
         Messages.Set();
         Reminders.Set();
         Activities.Set();
+        Assignments.Set();
     }
 }
 

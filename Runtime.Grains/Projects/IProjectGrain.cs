@@ -15,6 +15,20 @@ public interface IProjectGrain : IGrainWithGuidKey
     /// <summary>Fetches the branch's latest commit and starts it on the project's environment.</summary>
     Task<ProjectView> Deploy();
 
+    /// <summary>Starts the current revision again after a stop.</summary>
+    Task<ProjectView> Start();
+
+    Task<ProjectView> Stop();
+
+    /// <summary>Reported by the agent: the workload of <paramref name="assignmentId"/> answers its health probe at <paramref name="address"/>.</summary>
+    Task WorkloadReady(Guid assignmentId, string address);
+
+    /// <summary>Reported by the agent: the workload did not start, or stopped on its own.</summary>
+    Task WorkloadFailed(Guid assignmentId, string reason);
+
+    /// <summary>Reported by the agent: the workload was stopped as asked.</summary>
+    Task WorkloadStopped(Guid assignmentId);
+
     Task<ProjectView> RotateKey(string publicKey, string encryptedPrivateKey);
 
     Task Delete();
@@ -28,7 +42,7 @@ public interface IProjectGrain : IGrainWithGuidKey
 
 /// <param name="EncryptedPrivateKey">The deploy key's private half, already encrypted by the caller.</param>
 public sealed record NewProject(
-    Guid WorkspaceId, string? Name, string? Slug, string? AppType, string? PythonEnvironment,
+    Guid WorkspaceId, string WorkspaceSlug, string? Name, string? Slug, string? AppType, string? PythonEnvironment,
     string? RepositoryUrl, string? Branch, string? Path, string PublicKey, string EncryptedPrivateKey, bool AllowLocalRepositories);
 
 /// <summary>The fields that may change while the project is not running; the others are named in a 400.</summary>
@@ -37,12 +51,15 @@ public sealed record ProjectUpdate(string? Name, string? PythonEnvironment, stri
 public sealed record ProjectView(
     Guid Id, Guid WorkspaceId, string Name, string Slug, string AppType, string PythonEnvironment,
     string RepositoryUrl, string Branch, string Path, string Environment, ProjectStatus Status, string? Phase,
-    ProjectFailure? Failure, string? TargetRevision, DeployKeyView DeployKey, DateTimeOffset CreatedAt, DateTimeOffset StatusChangedAt,
+    ProjectFailure? Failure, string? TargetRevision, string? CurrentRevision, DeployKeyView DeployKey, DateTimeOffset CreatedAt, DateTimeOffset StatusChangedAt,
     IReadOnlyList<Revision> Revisions);
 
 public sealed record ProjectFailure(string Reason, string? Hint);
 
 public sealed record DeployKeyView(string PublicKey, string Fingerprint);
+
+/// <summary>What a "start" assignment of a project carries to the agent.</summary>
+public sealed record StartSpec(Guid ProjectId, string WorkspaceSlug, string Slug, string AppType, string PythonEnvironment, string Path, string Revision, string Archive);
 
 /// <summary>The fetch activity's payload.</summary>
 public sealed record FetchSource(Guid ProjectId, Guid OperationId, string RepositoryUrl, string Branch, string EncryptedPrivateKey, string Path);

@@ -20,6 +20,13 @@ public sealed class ProjectGrain : Grain<ProjectState>, IProjectGrain
         .Allow(ProjectStatus.Created, ProjectOperation.Deploy, ProjectStatus.Deploying)
         .Allow(ProjectStatus.Stopped, ProjectOperation.Deploy, ProjectStatus.Deploying)
         .Allow(ProjectStatus.Failed, ProjectOperation.Deploy, ProjectStatus.Deploying)
+        .Allow(ProjectStatus.Stopped, ProjectOperation.Start, ProjectStatus.Deploying)
+        .Allow(ProjectStatus.Failed, ProjectOperation.Start, ProjectStatus.Deploying)
+        .Allow(ProjectStatus.Deployed, ProjectOperation.Stop, ProjectStatus.Stopping)
+        .Allow(ProjectStatus.Deploying, ProjectOperation.Stop, ProjectStatus.Stopping)
+        .Hint(ProjectStatus.Created, ProjectOperation.Start, "Deploy it first.")
+        .Hint(ProjectStatus.Stopped, ProjectOperation.Stop, "It is already stopped.")
+        .Hint(ProjectStatus.Created, ProjectOperation.Stop, "It has never run.")
         .Allow(ProjectStatus.Created, ProjectOperation.Update, ProjectStatus.Created)
         .Allow(ProjectStatus.Stopped, ProjectOperation.Update, ProjectStatus.Stopped)
         .Allow(ProjectStatus.Failed, ProjectOperation.Update, ProjectStatus.Failed)
@@ -57,6 +64,7 @@ public sealed class ProjectGrain : Grain<ProjectState>, IProjectGrain
         State = new ProjectState
         {
             WorkspaceId = project.WorkspaceId,
+            WorkspaceSlug = project.WorkspaceSlug,
             Name = name,
             Slug = slug,
             AppType = appType,
@@ -110,6 +118,102 @@ public sealed class ProjectGrain : Grain<ProjectState>, IProjectGrain
         return Task.FromResult(View());
     }
 
+    public Task<ProjectView> Start()
+    {
+        RequireExists();
+        var revision = State.CurrentRevision ?? State.TargetRevision;
+        var known = State.Revisions.FirstOrDefault(r => r.Sha == revision);
+        if (known is null)
+            throw new IllegalTransitionException("project", State.Status.ToString(), "start", "It has no fetched revision yet; deploy it.");
+        MoveTo(Transitions.Next(State.Status, ProjectOperation.Start));
+        State.OperationId = Guid.CreateVersion7(Context.Now);
+        AssignStart(known);
+        return Task.FromResult(View());
+    }
+
+    public async Task<ProjectView> Stop()
+    {
+        RequireExists();
+        MoveTo(Transitions.Next(State.Status, ProjectOperation.Stop));
+        State.OperationId = null;
+        State.Phase = "stopping";
+        if (State.AssignmentId is { } assignment)
+        {
+            // Not yet claimed: withdraw it, nothing runs. Otherwise ask the agent to stop the workload.
+            await using var withdraw = Context.CreateCommand("DELETE FROM assignments WHERE id = $1 AND status = 'pending'");
+            withdraw.Parameters.Add(new Npgsql.NpgsqlParameter { Value = assignment });
+            if (await withdraw.ExecuteNonQueryAsync() == 1)
+            {
+                Stopped();
+            }
+            else
+            {
+                // Only the agent that claimed the start runs the workload: the stop goes to it.
+                await using var holder = Context.CreateCommand("SELECT claimed_by FROM assignments WHERE id = $1");
+                holder.Parameters.Add(new Npgsql.NpgsqlParameter { Value = assignment });
+                var agent = await holder.ExecuteScalarAsync() as string;
+                Context.Assign(new AssignmentRequest(agent is null ? State.Environment : AgentQueue(State.Environment, agent), WorkloadId, "stop",
+                    JsonSerializer.SerializeToElement(new { assignmentId = assignment })));
+            }
+        }
+        else
+        {
+            Stopped();
+        }
+        return ProjectViews.From(Id, State);
+    }
+
+    public Task WorkloadReady(Guid assignmentId, string address)
+    {
+        if (!Exists || State.AssignmentId != assignmentId || State.Status != ProjectStatus.Deploying)
+            return Task.CompletedTask;
+        MoveTo(ProjectStatus.Deployed);
+        State.Phase = null;
+        State.OperationId = null;
+        State.Address = address;
+        State.CurrentRevision = State.TargetRevision;
+        return Task.CompletedTask;
+    }
+
+    public Task WorkloadFailed(Guid assignmentId, string reason)
+    {
+        if (!Exists || State.AssignmentId != assignmentId || State.Status is not (ProjectStatus.Deploying or ProjectStatus.Deployed))
+            return Task.CompletedTask;
+        State.Address = null;
+        State.AssignmentId = null;
+        Fail(reason, "Read the app's log (GET …/logs) and fix the app, then deploy again.");
+        return Task.CompletedTask;
+    }
+
+    public Task WorkloadStopped(Guid assignmentId)
+    {
+        if (Exists && State.AssignmentId == assignmentId && State.Status == ProjectStatus.Stopping)
+            Stopped();
+        return Task.CompletedTask;
+    }
+
+    private string WorkloadId => $"project/{Id}";
+
+    /// <summary>The queue of one agent of an environment, for work only that agent can do (stopping what it runs).</summary>
+    public static string AgentQueue(string environment, string agentId) => $"{environment}@{agentId}";
+
+    private void Stopped()
+    {
+        MoveTo(ProjectStatus.Stopped);
+        State.Phase = null;
+        State.Address = null;
+        State.AssignmentId = null;
+    }
+
+    private void AssignStart(Revision revision)
+    {
+        State.TargetRevision = revision.Sha;
+        State.Phase = "waiting for an agent";
+        var spec = JsonSerializer.SerializeToElement(new StartSpec(
+            Id, State.WorkspaceSlug, State.Slug, State.AppType.ToString().ToLowerInvariant(), State.PythonEnvironment, State.Path, revision.Sha, revision.ArchiveHash));
+        State.AssignmentId = Context.Assign(new AssignmentRequest(State.Environment, WorkloadId, "start", spec));
+    }
+
     public Task<ProjectView> RotateKey(string publicKey, string encryptedPrivateKey)
     {
         RequireExists();
@@ -148,20 +252,7 @@ public sealed class ProjectGrain : Grain<ProjectState>, IProjectGrain
             return Task.CompletedTask;
         }
 
-        State.TargetRevision = revision.Sha;
-        State.Phase = "waiting for an agent";
-        var spec = JsonSerializer.SerializeToElement(new
-        {
-            projectId = Id,
-            workspaceId = State.WorkspaceId,
-            slug = State.Slug,
-            appType = State.AppType.ToString().ToLowerInvariant(),
-            pythonEnvironment = State.PythonEnvironment,
-            path = State.Path,
-            revision = revision.Sha,
-            archive = revision.Archive.Hash,
-        });
-        State.AssignmentId = Context.Assign(new AssignmentRequest(State.Environment, $"project/{Id}", "start", spec));
+        AssignStart(State.Revisions.First(r => r.Sha == revision.Sha));
         return Task.CompletedTask;
     }
 
@@ -227,6 +318,6 @@ internal static class ProjectViews
         id, s.WorkspaceId, s.Name, s.Slug, s.AppType.ToString().ToLowerInvariant(), s.PythonEnvironment,
         s.RepositoryUrl, s.Branch, s.Path, s.Environment, s.Status, s.Phase,
         s.FailureReason is null ? null : new ProjectFailure(s.FailureReason, s.FailureHint),
-        s.TargetRevision, new DeployKeyView(s.PublicKey, Sources.DeployKey.FingerprintOf(s.PublicKey)),
+        s.TargetRevision, s.CurrentRevision, new DeployKeyView(s.PublicKey, Sources.DeployKey.FingerprintOf(s.PublicKey)),
         s.CreatedAt, s.StatusChangedAt, s.Revisions);
 }

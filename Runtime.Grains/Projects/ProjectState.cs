@@ -4,6 +4,8 @@ public sealed class ProjectState
 {
     public Guid WorkspaceId { get; set; }
 
+    public string WorkspaceSlug { get; set; } = "";
+
     public string Name { get; set; } = "";
 
     public string Slug { get; set; } = "";
@@ -41,7 +43,14 @@ public sealed class ProjectState
 
     public string? TargetRevision { get; set; }
 
+    /// <summary>The start assignment of the workload being started or serving.</summary>
     public Guid? AssignmentId { get; set; }
+
+    /// <summary>Where the serving workload listens (the proxy's upstream), while Deployed.</summary>
+    public string? Address { get; set; }
+
+    /// <summary>The revision the serving workload runs.</summary>
+    public string? CurrentRevision { get; set; }
 
     public DateTimeOffset CreatedAt { get; set; }
 

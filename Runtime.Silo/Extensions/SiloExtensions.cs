@@ -1,4 +1,5 @@
 using Runtime.Grains.Hosting;
+using Runtime.Silo.Agent;
 
 namespace Runtime.Silo.Extensions;
 
@@ -16,6 +17,10 @@ public static class SiloExtensions
         var name = builder.Configuration["Runtime:Silo:Name"] ?? $"silo-{Environment.ProcessId}";
         builder.Services.AddRuntimeGrains("runtime-" + name);
         builder.Services.AddGrainDelivery(name);
+        builder.Services.AddOptions<AgentOptions>().BindConfiguration(AgentOptions.Section);
+        builder.Services.AddSingleton<LogShipper>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<LogShipper>());
+        builder.Services.AddHostedService<EmbeddedAgent>();
         builder.Services.AddHealthChecks().AddDatabaseCheck();
         return builder;
     }

@@ -24,6 +24,10 @@ public static class TestRuntime
         // Every process of a test shares one master key, as every process of an installation does.
         ["Runtime:Secrets:MasterKey"] = MasterKey,
         ["Runtime:Git:AllowLocalRepositories"] = "true",
+        // Apps are started with Debian's interpreter, which has Flask, until projects build their own environments.
+        ["Runtime:Agent:Python"] = "/usr/bin/python3",
+        ["Runtime:Agent:ReadinessTimeout"] = "00:00:20",
+        ["Runtime:DataDirectory"] = Path.Combine(Path.GetTempPath(), $"runtime-test-data-{Environment.ProcessId}"),
     };
 
     public static IServiceCollection AddTestGrains(this IServiceCollection services)

@@ -40,7 +40,7 @@ public sealed class ProjectDeployTests(ApiFixture api, SshServer ssh) : IClassFi
         using var repository = GitTestRepository.Create(new Dictionary<string, string> { ["src/app.py"] = "print('hi')\n" });
         var slug = await CreateAsync(repository.FileUrl, "src/app.py");
 
-        var project = await DeployAndWaitAsync(slug, p => p.GetProperty("phase").ValueKind == JsonValueKind.String && p.GetProperty("phase").GetString() == "waiting for an agent");
+        var project = await DeployAndWaitAsync(slug, p => p.GetProperty("targetRevision").ValueKind == JsonValueKind.String);
 
         var sha = project.GetProperty("targetRevision").GetString()!;
         Assert.Matches("^[0-9a-f]{40}$", sha);
@@ -49,10 +49,9 @@ public sealed class ProjectDeployTests(ApiFixture api, SshServer ssh) : IClassFi
         Assert.Equal("first commit", revisions[0].GetProperty("message").GetString());
         var id = project.GetProperty("id").GetGuid();
         Assert.Equal(1, await api.Database.ScalarAsync<long>(
-            "SELECT count(*) FROM assignments WHERE environment_id = 'cloud' AND workload_id = $1 AND status = 'pending'", $"project/{id}"));
+            "SELECT count(*) FROM assignments WHERE environment_id = 'cloud' AND workload_id = $1 AND kind = 'start'", $"project/{id}"));
 
         Assert.Equal(204, (int)(await api.Owner().DeleteAsync($"/api/workspaces/default/projects/{slug}")).StatusCode);
-        Assert.Equal(0, await api.Database.ScalarAsync<long>("SELECT count(*) FROM assignments WHERE workload_id = $1", $"project/{id}"));
         await (await api.Owner().GetAsync($"/api/workspaces/default/projects/{slug}")).AssertProblem(404, "not-found");
     }
 
@@ -71,7 +70,7 @@ public sealed class ProjectDeployTests(ApiFixture api, SshServer ssh) : IClassFi
     [Fact]
     public async Task UpdateWhileDeploying_Is409_StopFirst()
     {
-        using var repository = GitTestRepository.Create(new Dictionary<string, string> { ["app.py"] = "print('hi')\n" });
+        using var repository = GitTestRepository.Create(new Dictionary<string, string> { ["app.py"] = TestApps.NeverReady });
         var slug = await CreateAsync(repository.FileUrl, "app.py");
         await DeployAndWaitAsync(slug, p => p.GetProperty("targetRevision").ValueKind == JsonValueKind.String);
 
@@ -80,12 +79,15 @@ public sealed class ProjectDeployTests(ApiFixture api, SshServer ssh) : IClassFi
         var problem = await response.AssertProblem(409, "illegal-transition");
         Assert.Equal("Deploying", problem.GetProperty("currentState").GetString());
         Assert.Contains("Stop the project first", problem.GetProperty("detail").GetString());
+        Assert.Equal(202, (int)(await api.Owner().PostAsync($"/api/workspaces/default/projects/{slug}/stop", null)).StatusCode);
+        await Eventually.Get(async () => await (await api.Owner().GetAsync($"/api/workspaces/default/projects/{slug}")).Json(),
+            p => p.GetProperty("status").GetString() == "Stopped", TimeSpan.FromSeconds(30), "the stop");
     }
 
     [Fact]
     public async Task DeployOverSsh_UsesTheProjectsOwnKey_AndARefusedKeyFailsWithTheDeployKeyHint()
     {
-        using var repository = GitTestRepository.Create(new Dictionary<string, string> { ["app.py"] = "print(1)\n" }, parent: ssh.Directory);
+        using var repository = GitTestRepository.Create(new Dictionary<string, string> { ["app.py"] = TestApps.Flask("ssh") }, parent: ssh.Directory);
         repository.GiveTo(SshServer.User);
         var slug = await CreateAsync(ssh.Url(repository.BarePath), "app.py");
         var key = await (await api.Owner().GetAsync($"/api/workspaces/default/projects/{slug}/ssh-key")).Json();
@@ -97,8 +99,9 @@ public sealed class ProjectDeployTests(ApiFixture api, SshServer ssh) : IClassFi
         Assert.Contains(key.GetProperty("fingerprint").GetString()!, hint);
 
         ssh.Authorize(key.GetProperty("publicKey").GetString()!);
-        var deployed = await DeployAndWaitAsync(slug, p => p.GetProperty("targetRevision").ValueKind == JsonValueKind.String);
-        Assert.Equal("Deploying", deployed.GetProperty("status").GetString());
+        var deployed = await DeployAndWaitAsync(slug, p => p.GetProperty("status").GetString() is "Deployed" or "Failed");
+        Assert.Equal("Deployed", deployed.GetProperty("status").GetString());
         Assert.Equal(JsonValueKind.Null, deployed.GetProperty("failure").ValueKind);
+        await api.Owner().PostAsync($"/api/workspaces/default/projects/{slug}/stop", null);
     }
 }

@@ -1,0 +1,41 @@
+using System.Diagnostics;
+
+namespace Runtime.Execution.Health;
+
+/// <summary>HTTP health probes of a workload on loopback: healthy when it answers 2xx or 3xx.</summary>
+public sealed class HttpProbe : IDisposable
+{
+    private readonly HttpClient _http = new(new SocketsHttpHandler { AllowAutoRedirect = false, UseProxy = false })
+    {
+        Timeout = TimeSpan.FromSeconds(5),
+    };
+
+    /// <summary>One probe; false on any error or non-success status.</summary>
+    public async Task<bool> CheckAsync(Uri url, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            using var response = await _http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            return (int)response.StatusCode is >= 200 and < 400;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Probes every 200 ms until healthy (true), <paramref name="timeout"/> passes or <paramref name="exited"/> completes (false).</summary>
+    public async Task<bool> WaitReadyAsync(Uri url, TimeSpan timeout, Task exited, CancellationToken cancellationToken = default)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < timeout && !exited.IsCompleted)
+        {
+            if (await CheckAsync(url, cancellationToken))
+                return true;
+            await Task.WhenAny(exited, Task.Delay(200, cancellationToken));
+        }
+        return false;
+    }
+
+    public void Dispose() => _http.Dispose();
+}

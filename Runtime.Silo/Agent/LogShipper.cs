@@ -1,0 +1,51 @@
+using System.Threading.Channels;
+using Runtime.Execution.Logs;
+using Runtime.Grains.Logs;
+
+namespace Runtime.Silo.Agent;
+
+/// <summary>Takes workloads' lines as they are printed and writes them to the log store in batches, every 100 ms at most.</summary>
+public sealed partial class LogShipper(WorkloadLogStore store, ILogger<LogShipper> logger) : BackgroundService, ILogSink
+{
+    private readonly Channel<LogLine> _lines = Channel.CreateUnbounded<LogLine>(new UnboundedChannelOptions { SingleReader = true });
+
+    public void Write(LogLine line) => _lines.Writer.TryWrite(line);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var batch = new List<(string, string, DateTimeOffset, string)>();
+        while (await WaitAsync(stoppingToken))
+        {
+            while (batch.Count < 1000 && _lines.Reader.TryRead(out var line))
+                batch.Add((line.WorkloadId, line.Stream, line.At, line.Text));
+            try
+            {
+                await store.AppendAsync(batch, CancellationToken.None);
+                batch.Clear();
+            }
+            catch (Npgsql.NpgsqlException e)
+            {
+                LogRetry(e, batch.Count);
+                await Task.Delay(1000, CancellationToken.None);
+            }
+            if (!stoppingToken.IsCancellationRequested)
+                await Task.Delay(100, CancellationToken.None);
+        }
+    }
+
+    private async Task<bool> WaitAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            return await _lines.Reader.WaitToReadAsync(stoppingToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // Shutting down: ship what is left.
+            return _lines.Reader.TryPeek(out _);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not store {Count} log lines; retrying")]
+    private partial void LogRetry(Exception error, int count);
+}

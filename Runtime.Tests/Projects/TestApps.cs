@@ -1,0 +1,25 @@
+namespace Runtime.Tests.Projects;
+
+/// <summary>Small apps the project tests deploy.</summary>
+internal static class TestApps
+{
+    private const string FlaskTemplate = """
+        import os
+        from flask import Flask
+        base = os.environ["DASH_URL_BASE_PATHNAME"]
+        app = Flask(__name__)
+
+        @app.route(base)
+        def index():
+            return "hello from VERSION"
+
+        print("serving under", base, flush=True)
+        app.run(host=os.environ["HOST"], port=int(os.environ["PORT"]))
+        """;
+
+    /// <summary>A Flask app (Dash is Flask underneath) that answers "hello from <paramref name="version"/>" under its base path.</summary>
+    public static string Flask(string version) => FlaskTemplate.Replace("VERSION", version, StringComparison.Ordinal);
+
+    /// <summary>An app that never answers its health probe.</summary>
+    public const string NeverReady = "import time\nprint('warming up forever', flush=True)\ntime.sleep(600)\n";
+}
