@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http.Json;
 using Runtime.Api.Auth;
 using Runtime.Api.Endpoints;
 using Runtime.Api.Problems;
+using Runtime.Api.Proxy;
 using Runtime.Grains.Hosting;
 
 namespace Runtime.Api.Extensions;
@@ -33,6 +34,7 @@ public static class ApiExtensions
         services.AddAuthentication(BearerTokenHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null);
         services.AddAuthorization();
+        services.AddAppProxy();
         services.AddOpenApi(o => o.AddDocumentTransformer<BearerSecurityTransformer>());
         return builder;
     }
@@ -57,6 +59,7 @@ public static class ApiExtensions
         api.MapTokenEndpoints();
         api.MapScheduleEndpoints();
         api.MapProjectEndpoints();
+        app.MapAppProxy();
         return app;
     }
 }

@@ -12,6 +12,10 @@ public interface IProjectGrain : IGrainWithGuidKey
 
     Task<ProjectView> Update(ProjectUpdate update);
 
+    /// <summary>Where the proxy sends the app's traffic, and whether it may.</summary>
+    [ReadOnly]
+    Task<ProjectRoute> Route();
+
     /// <summary>Fetches the branch's latest commit and starts it on the project's environment.</summary>
     Task<ProjectView> Deploy();
 
@@ -57,6 +61,9 @@ public sealed record ProjectView(
 public sealed record ProjectFailure(string Reason, string? Hint);
 
 public sealed record DeployKeyView(string PublicKey, string Fingerprint);
+
+/// <summary>The proxy's view of a project: its state and, while Deployed, the workload's address.</summary>
+public sealed record ProjectRoute(string Name, ProjectStatus Status, string? Address, string? Phase, string? FailureReason);
 
 /// <summary>What a "start" assignment of a project carries to the agent.</summary>
 public sealed record StartSpec(Guid ProjectId, string WorkspaceSlug, string Slug, string AppType, string PythonEnvironment, string Path, string Revision, string Archive);

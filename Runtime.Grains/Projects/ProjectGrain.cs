@@ -87,6 +87,12 @@ public sealed class ProjectGrain : Grain<ProjectState>, IProjectGrain
         return Task.FromResult(View());
     }
 
+    public Task<ProjectRoute> Route()
+    {
+        RequireExists();
+        return Task.FromResult(new ProjectRoute(State.Name, State.Status, State.Status == ProjectStatus.Deployed ? State.Address : null, State.Phase, State.FailureReason));
+    }
+
     public Task<ProjectView> Update(ProjectUpdate update)
     {
         RequireExists();

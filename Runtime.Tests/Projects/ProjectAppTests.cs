@@ -48,6 +48,14 @@ public sealed class ProjectAppTests(ApiFixture api) : IClassFixture<ApiFixture>,
         using var http = new HttpClient();
         Assert.Equal("hello from v1", await http.GetStringAsync($"{address}/apps/default/{slug}/"));
 
+        // Through the Api's proxy, behind login.
+        Assert.Equal("hello from v1", await api.Owner().GetStringAsync($"/apps/default/{slug}/"));
+        Assert.Equal($"authorization=none path=/apps/default/{slug}/whoami?x=1", await api.Owner().GetStringAsync($"/apps/default/{slug}/whoami?x=1"));
+        await (await api.Client(null).GetAsync($"/apps/default/{slug}/")).AssertProblem(401, "unauthorized");
+        await (await api.Owner().GetAsync("/apps/default/no-such-app/")).AssertProblem(404, "not-found");
+        var (_, viewer, _) = await api.MemberWithTokenAsync("Viewer");
+        Assert.Equal("hello from v1", await api.Client(viewer).GetStringAsync($"/apps/default/{slug}/"));
+
         var logs = await Eventually.Get(async () => await (await api.Owner().GetAsync($"/api/workspaces/default/projects/{slug}/logs?tail=50")).Json(),
             l => l.EnumerateArray().Any(x => x.GetProperty("line").GetString()!.Contains("serving under")), TimeSpan.FromSeconds(10), "the app's log");
         Assert.Contains(logs.EnumerateArray(), l => l.GetProperty("stream").GetString() == "stdout");
@@ -61,6 +69,13 @@ public sealed class ProjectAppTests(ApiFixture api) : IClassFixture<ApiFixture>,
         Assert.Null(await AddressAsync(slug));
         await Eventually.Get(() => Task.FromResult(Signals.GroupIsAlive(pid)), alive => !alive, TimeSpan.FromSeconds(15), "the app's processes to end");
         await Assert.ThrowsAsync<HttpRequestException>(() => http.GetStringAsync($"{address}/apps/default/{slug}/"));
+        await (await api.Owner().GetAsync($"/apps/default/{slug}/")).AssertProblem(503, "app-unavailable");
+        var page = new HttpRequestMessage(HttpMethod.Get, $"/apps/default/{slug}/") { Headers = { { "Accept", "text/html" } } };
+        using (var html = await api.Owner().SendAsync(page))
+        {
+            Assert.Equal(503, (int)html.StatusCode);
+            Assert.Contains("is not running", await html.Content.ReadAsStringAsync());
+        }
 
         Assert.Equal(202, (int)(await api.Owner().PostAsync($"/api/workspaces/default/projects/{slug}/start", null)).StatusCode);
         await WaitForStatusAsync(slug, "Deployed");

@@ -5,13 +5,17 @@ internal static class TestApps
 {
     private const string FlaskTemplate = """
         import os
-        from flask import Flask
+        from flask import Flask, request
         base = os.environ["DASH_URL_BASE_PATHNAME"]
         app = Flask(__name__)
 
         @app.route(base)
         def index():
             return "hello from VERSION"
+
+        @app.route(base + "whoami")
+        def whoami():
+            return "authorization=" + request.headers.get("Authorization", "none") + " path=" + request.full_path
 
         print("serving under", base, flush=True)
         app.run(host=os.environ["HOST"], port=int(os.environ["PORT"]))
