@@ -29,8 +29,10 @@ public static class ProjectEndpoints
         group.MapGet("/{project}", Get).WithName("GetProject").WithSummary("A project by slug or id");
         group.MapPatch("/{project}", Update).WithName("UpdateProject").WithSummary("Change name, pythonEnvironment or path while the project is not running");
         group.MapDelete("/{project}", Delete).WithName("DeleteProject").RequireRole(Role.Owner).WithSummary("Delete a project");
-        group.MapPost("/{project}/deploy", Deploy).WithName("DeployProject").WithSummary("Fetch the branch's latest commit and run it");
+        group.MapPost("/{project}/deploy", Deploy).WithName("DeployProject").WithSummary("Fetch the branch's latest commit and run it, or run a fetched revision (body {\"revision\": sha}: a rollback)");
         group.MapPost("/{project}/start", Start).WithName("StartProject").WithSummary("Start the current revision again");
+        group.MapPost("/{project}/pull", Pull).WithName("PullProject").WithSummary("Fetch the branch's latest commit; when Deployed, roll the app to it");
+        group.MapPost("/{project}/restart", Restart).WithName("RestartProject").WithSummary("Start a fresh workload and switch to it when healthy");
         group.MapPost("/{project}/stop", Stop).WithName("StopProject").WithSummary("Stop the app");
         group.MapGet("/{project}/logs", Logs).WithName("GetProjectLogs").WithSummary("The app's last lines (?tail=N, default 100, at most 10000)");
         group.MapGet("/{project}/revisions", Revisions).WithName("ListProjectRevisions").WithSummary("Fetched revisions, newest first");
@@ -86,14 +88,22 @@ public static class ProjectEndpoints
         return TypedResults.NoContent();
     }
 
-    private static async Task<IResult> Deploy(string project, HttpContext http, IGrainFactory grains, ProjectStore projects)
+    public sealed record DeployRequest(string? Revision);
+
+    private static async Task<IResult> Deploy(string project, DeployRequest? request, HttpContext http, IGrainFactory grains, ProjectStore projects)
     {
-        var view = await (await Find(project, http, grains, projects)).Deploy();
+        var view = await (await Find(project, http, grains, projects)).Deploy(request?.Revision);
         return TypedResults.Accepted($"/api/workspaces/{http.User.Caller().WorkspaceSlug}/projects/{view.Slug}", view);
     }
 
     private static async Task<IResult> Start(string project, HttpContext http, IGrainFactory grains, ProjectStore projects) =>
         TypedResults.Accepted((string?)null, await (await Find(project, http, grains, projects)).Start());
+
+    private static async Task<IResult> Pull(string project, HttpContext http, IGrainFactory grains, ProjectStore projects) =>
+        TypedResults.Accepted((string?)null, await (await Find(project, http, grains, projects)).Pull());
+
+    private static async Task<IResult> Restart(string project, HttpContext http, IGrainFactory grains, ProjectStore projects) =>
+        TypedResults.Accepted((string?)null, await (await Find(project, http, grains, projects)).Restart());
 
     private static async Task<IResult> Stop(string project, HttpContext http, IGrainFactory grains, ProjectStore projects) =>
         TypedResults.Accepted((string?)null, await (await Find(project, http, grains, projects)).Stop());

@@ -16,8 +16,17 @@ public interface IProjectGrain : IGrainWithGuidKey
     [ReadOnly]
     Task<ProjectRoute> Route();
 
-    /// <summary>Fetches the branch's latest commit and starts it on the project's environment.</summary>
-    Task<ProjectView> Deploy();
+    /// <summary>
+    /// Without a revision: fetches the branch's latest commit and runs it. With one (a rollback): runs
+    /// that fetched revision. While Deployed the new workload starts beside the serving one.
+    /// </summary>
+    Task<ProjectView> Deploy(string? revision);
+
+    /// <summary>Fetches the branch's latest commit; while Deployed, rolls the app to it.</summary>
+    Task<ProjectView> Pull();
+
+    /// <summary>Starts a fresh workload of the serving revision and switches to it when healthy.</summary>
+    Task<ProjectView> Restart();
 
     /// <summary>Starts the current revision again after a stop.</summary>
     Task<ProjectView> Start();
@@ -55,7 +64,7 @@ public sealed record ProjectUpdate(string? Name, string? PythonEnvironment, stri
 public sealed record ProjectView(
     Guid Id, Guid WorkspaceId, string Name, string Slug, string AppType, string PythonEnvironment,
     string RepositoryUrl, string Branch, string Path, string Environment, ProjectStatus Status, string? Phase,
-    ProjectFailure? Failure, string? TargetRevision, string? CurrentRevision, DeployKeyView DeployKey, DateTimeOffset CreatedAt, DateTimeOffset StatusChangedAt,
+    ProjectFailure? Failure, string? Notice, string? TargetRevision, string? CurrentRevision, DeployKeyView DeployKey, DateTimeOffset CreatedAt, DateTimeOffset StatusChangedAt,
     IReadOnlyList<Revision> Revisions);
 
 public sealed record ProjectFailure(string Reason, string? Hint);

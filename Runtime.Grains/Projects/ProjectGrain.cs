@@ -20,6 +20,14 @@ public sealed class ProjectGrain : Grain<ProjectState>, IProjectGrain
         .Allow(ProjectStatus.Created, ProjectOperation.Deploy, ProjectStatus.Deploying)
         .Allow(ProjectStatus.Stopped, ProjectOperation.Deploy, ProjectStatus.Deploying)
         .Allow(ProjectStatus.Failed, ProjectOperation.Deploy, ProjectStatus.Deploying)
+        .Allow(ProjectStatus.Deployed, ProjectOperation.Deploy, ProjectStatus.Deployed)
+        .Allow(ProjectStatus.Created, ProjectOperation.Pull, ProjectStatus.Created)
+        .Allow(ProjectStatus.Stopped, ProjectOperation.Pull, ProjectStatus.Stopped)
+        .Allow(ProjectStatus.Failed, ProjectOperation.Pull, ProjectStatus.Failed)
+        .Allow(ProjectStatus.Deployed, ProjectOperation.Pull, ProjectStatus.Deployed)
+        .Allow(ProjectStatus.Deployed, ProjectOperation.Restart, ProjectStatus.Deployed)
+        .Hint(ProjectStatus.Stopped, ProjectOperation.Restart, "Start it instead.")
+        .Hint(ProjectStatus.Deploying, ProjectOperation.Pull, "A deploy is already running; wait for it to finish.")
         .Allow(ProjectStatus.Stopped, ProjectOperation.Start, ProjectStatus.Deploying)
         .Allow(ProjectStatus.Failed, ProjectOperation.Start, ProjectStatus.Deploying)
         .Allow(ProjectStatus.Deployed, ProjectOperation.Stop, ProjectStatus.Stopping)
@@ -114,20 +122,65 @@ public sealed class ProjectGrain : Grain<ProjectState>, IProjectGrain
         return Task.FromResult(View());
     }
 
-    public Task<ProjectView> Deploy()
+    public Task<ProjectView> Deploy(string? revision)
     {
         RequireExists();
+        Revision? known = null;
+        if (revision is not null)
+        {
+            known = State.Revisions.FirstOrDefault(r => r.Sha == revision || (revision.Length >= 7 && r.Sha.StartsWith(revision, StringComparison.Ordinal)))
+                ?? throw new ValidationException("revision", $"No fetched revision '{revision}'; list them with GET …/revisions, or pull first.");
+        }
         MoveTo(Transitions.Next(State.Status, ProjectOperation.Deploy));
-        State.Phase = "fetching";
+        State.Notice = null;
         State.OperationId = Guid.CreateVersion7(Context.Now);
-        Context.StartActivity(new FetchSource(Id, State.OperationId.Value, State.RepositoryUrl, State.Branch, State.EncryptedPrivateKey, State.Path));
+        if (known is null)
+            Fetch();
+        else if (State.Status == ProjectStatus.Deployed)
+            Roll(known);
+        else
+            AssignStart(known);
         return Task.FromResult(View());
+    }
+
+    public Task<ProjectView> Pull()
+    {
+        RequireExists();
+        Transitions.Next(State.Status, ProjectOperation.Pull);
+        State.Notice = null;
+        State.OperationId = Guid.CreateVersion7(Context.Now);
+        Fetch();
+        return Task.FromResult(View());
+    }
+
+    public Task<ProjectView> Restart()
+    {
+        RequireExists();
+        Transitions.Next(State.Status, ProjectOperation.Restart);
+        State.Notice = null;
+        State.OperationId = Guid.CreateVersion7(Context.Now);
+        Roll(State.Revisions.First(r => r.Sha == State.CurrentRevision));
+        return Task.FromResult(View());
+    }
+
+    private void Fetch()
+    {
+        State.Phase = "fetching";
+        Context.StartActivity(new FetchSource(Id, State.OperationId!.Value, State.RepositoryUrl, State.Branch, State.EncryptedPrivateKey, State.Path));
+    }
+
+    // Blue/green: the new workload starts beside the serving one; traffic switches when it is healthy.
+    private void Roll(Revision revision)
+    {
+        State.TargetRevision = revision.Sha;
+        State.Phase = $"starting {revision.Sha[..12]} beside the serving revision";
+        State.CandidateAssignmentId = Context.Assign(new AssignmentRequest(State.Environment, WorkloadId, "start", StartSpecOf(revision)));
     }
 
     public Task<ProjectView> Start()
     {
         RequireExists();
-        var revision = State.CurrentRevision ?? State.TargetRevision;
+        var revision = State.TargetRevision ?? State.CurrentRevision;
         var known = State.Revisions.FirstOrDefault(r => r.Sha == revision);
         if (known is null)
             throw new IllegalTransitionException("project", State.Status.ToString(), "start", "It has no fetched revision yet; deploy it.");
@@ -143,46 +196,51 @@ public sealed class ProjectGrain : Grain<ProjectState>, IProjectGrain
         MoveTo(Transitions.Next(State.Status, ProjectOperation.Stop));
         State.OperationId = null;
         State.Phase = "stopping";
-        if (State.AssignmentId is { } assignment)
-        {
-            // Not yet claimed: withdraw it, nothing runs. Otherwise ask the agent to stop the workload.
-            await using var withdraw = Context.CreateCommand("DELETE FROM assignments WHERE id = $1 AND status = 'pending'");
-            withdraw.Parameters.Add(new Npgsql.NpgsqlParameter { Value = assignment });
-            if (await withdraw.ExecuteNonQueryAsync() == 1)
-            {
-                Stopped();
-            }
-            else
-            {
-                // Only the agent that claimed the start runs the workload: the stop goes to it.
-                await using var holder = Context.CreateCommand("SELECT claimed_by FROM assignments WHERE id = $1");
-                holder.Parameters.Add(new Npgsql.NpgsqlParameter { Value = assignment });
-                var agent = await holder.ExecuteScalarAsync() as string;
-                Context.Assign(new AssignmentRequest(agent is null ? State.Environment : AgentQueue(State.Environment, agent), WorkloadId, "stop",
-                    JsonSerializer.SerializeToElement(new { assignmentId = assignment })));
-            }
-        }
-        else
-        {
+        if (State.CandidateAssignmentId is { } candidate)
+            await StopWorkloadAsync(candidate);
+        State.CandidateAssignmentId = null;
+        if (State.AssignmentId is not { } assignment || await StopWorkloadAsync(assignment))
             Stopped();
-        }
         return ProjectViews.From(Id, State);
     }
 
-    public Task WorkloadReady(Guid assignmentId, string address)
+    public async Task WorkloadReady(Guid assignmentId, string address)
     {
+        if (Exists && State.Status == ProjectStatus.Deployed && State.CandidateAssignmentId == assignmentId)
+        {
+            // The new revision is healthy: switch traffic to it, then stop the old one.
+            var old = State.AssignmentId;
+            State.AssignmentId = assignmentId;
+            State.CandidateAssignmentId = null;
+            State.Address = address;
+            State.CurrentRevision = State.TargetRevision;
+            State.Phase = null;
+            State.OperationId = null;
+            if (old is { } previous)
+                await StopWorkloadAsync(previous);
+            return;
+        }
         if (!Exists || State.AssignmentId != assignmentId || State.Status != ProjectStatus.Deploying)
-            return Task.CompletedTask;
+            return;
         MoveTo(ProjectStatus.Deployed);
         State.Phase = null;
         State.OperationId = null;
         State.Address = address;
         State.CurrentRevision = State.TargetRevision;
-        return Task.CompletedTask;
     }
 
     public Task WorkloadFailed(Guid assignmentId, string reason)
     {
+        if (Exists && State.CandidateAssignmentId == assignmentId)
+        {
+            // The old revision keeps serving.
+            State.Notice = $"Revision {State.TargetRevision?[..12]} did not become healthy ({reason}); still serving {State.CurrentRevision?[..12]}.";
+            State.CandidateAssignmentId = null;
+            State.TargetRevision = State.CurrentRevision;
+            State.Phase = null;
+            State.OperationId = null;
+            return Task.CompletedTask;
+        }
         if (!Exists || State.AssignmentId != assignmentId || State.Status is not (ProjectStatus.Deploying or ProjectStatus.Deployed))
             return Task.CompletedTask;
         State.Address = null;
@@ -203,6 +261,22 @@ public sealed class ProjectGrain : Grain<ProjectState>, IProjectGrain
     /// <summary>The queue of one agent of an environment, for work only that agent can do (stopping what it runs).</summary>
     public static string AgentQueue(string environment, string agentId) => $"{environment}@{agentId}";
 
+    /// <summary>Withdraws a start no agent has claimed (true), or asks the agent that claimed it to stop the workload.</summary>
+    private async Task<bool> StopWorkloadAsync(Guid assignment)
+    {
+        await using var withdraw = Context.CreateCommand("DELETE FROM assignments WHERE id = $1 AND status = 'pending'");
+        withdraw.Parameters.Add(new Npgsql.NpgsqlParameter { Value = assignment });
+        if (await withdraw.ExecuteNonQueryAsync() == 1)
+            return true;
+        // Only the agent that claimed the start runs the workload: the stop goes to it.
+        await using var holder = Context.CreateCommand("SELECT claimed_by FROM assignments WHERE id = $1");
+        holder.Parameters.Add(new Npgsql.NpgsqlParameter { Value = assignment });
+        var agent = await holder.ExecuteScalarAsync() as string;
+        Context.Assign(new AssignmentRequest(agent is null ? State.Environment : AgentQueue(State.Environment, agent), WorkloadId, "stop",
+            JsonSerializer.SerializeToElement(new { assignmentId = assignment })));
+        return false;
+    }
+
     private void Stopped()
     {
         MoveTo(ProjectStatus.Stopped);
@@ -215,10 +289,11 @@ public sealed class ProjectGrain : Grain<ProjectState>, IProjectGrain
     {
         State.TargetRevision = revision.Sha;
         State.Phase = "waiting for an agent";
-        var spec = JsonSerializer.SerializeToElement(new StartSpec(
-            Id, State.WorkspaceSlug, State.Slug, State.AppType.ToString().ToLowerInvariant(), State.PythonEnvironment, State.Path, revision.Sha, revision.ArchiveHash));
-        State.AssignmentId = Context.Assign(new AssignmentRequest(State.Environment, WorkloadId, "start", spec));
+        State.AssignmentId = Context.Assign(new AssignmentRequest(State.Environment, WorkloadId, "start", StartSpecOf(revision)));
     }
+
+    private JsonElement StartSpecOf(Revision revision) => JsonSerializer.SerializeToElement(new StartSpec(
+        Id, State.WorkspaceSlug, State.Slug, State.AppType.ToString().ToLowerInvariant(), State.PythonEnvironment, State.Path, revision.Sha, revision.ArchiveHash));
 
     public Task<ProjectView> RotateKey(string publicKey, string encryptedPrivateKey)
     {
@@ -232,12 +307,11 @@ public sealed class ProjectGrain : Grain<ProjectState>, IProjectGrain
     public async Task Delete()
     {
         RequireExists();
-        // Work not yet claimed by an agent is withdrawn with the project.
-        if (State.AssignmentId is { } assignment)
+        // Whatever runs stops with the project; what no agent has claimed is withdrawn.
+        foreach (var assignment in new[] { State.AssignmentId, State.CandidateAssignmentId })
         {
-            await using var command = Context.CreateCommand("DELETE FROM assignments WHERE id = $1 AND status = 'pending'");
-            command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = assignment });
-            await command.ExecuteNonQueryAsync();
+            if (assignment is { } id)
+                await StopWorkloadAsync(id);
         }
         Context.DeleteState();
     }
@@ -251,14 +325,31 @@ public sealed class ProjectGrain : Grain<ProjectState>, IProjectGrain
             State.Revisions.Insert(0, new Revision(revision.Sha, revision.Message, revision.Author, revision.CommittedAt,
                 revision.Archive.Hash, revision.Archive.Size, Context.Now));
         }
-        if (!revision.EntrypointExists)
+        var fetched = State.Revisions.First(r => r.Sha == revision.Sha);
+        var missing = $"entrypoint {State.Path} not found in {revision.Sha}";
+        switch (State.Status)
         {
-            Fail($"entrypoint {State.Path} not found in {revision.Sha}",
-                $"Check the path (it is relative to the repository root) or push the file to {State.Branch}.");
-            return Task.CompletedTask;
+            case ProjectStatus.Deploying when !revision.EntrypointExists:
+                Fail(missing, $"Check the path (it is relative to the repository root) or push the file to {State.Branch}.");
+                break;
+            case ProjectStatus.Deploying:
+                AssignStart(fetched);
+                break;
+            case ProjectStatus.Deployed when !revision.EntrypointExists:
+                Settle($"{missing}; still serving {State.CurrentRevision?[..12]}.");
+                break;
+            case ProjectStatus.Deployed when revision.Sha == State.CurrentRevision:
+                Settle($"Already serving the latest commit of {State.Branch} ({revision.Sha[..12]}).");
+                break;
+            case ProjectStatus.Deployed:
+                Roll(fetched);
+                break;
+            default:
+                // Not running: the revision is recorded and runs at the next start.
+                State.TargetRevision = revision.Sha;
+                Settle(revision.EntrypointExists ? null : missing);
+                break;
         }
-
-        AssignStart(State.Revisions.First(r => r.Sha == revision.Sha));
         return Task.CompletedTask;
     }
 
@@ -273,13 +364,24 @@ public sealed class ProjectGrain : Grain<ProjectState>, IProjectGrain
             GitFailure.Unreachable => "Check the repository URL and that this server can reach its host.",
             _ => null,
         };
-        Fail(message, hint);
+        if (State.Status == ProjectStatus.Deploying)
+            Fail(message, hint);
+        else
+            Settle(hint is null ? message : $"{message} {hint}");
         return Task.CompletedTask;
+    }
+
+    // An operation that leaves the status as it is ends here, with what the user should know.
+    private void Settle(string? notice)
+    {
+        State.Notice = notice;
+        State.Phase = null;
+        State.OperationId = null;
     }
 
     private Guid Id => Guid.Parse(Context.Id.Key);
 
-    private bool IsCurrent(Guid operationId) => Exists && State.Status == ProjectStatus.Deploying && State.OperationId == operationId;
+    private bool IsCurrent(Guid operationId) => Exists && State.OperationId == operationId;
 
     private void Fail(string reason, string? hint)
     {
@@ -323,7 +425,7 @@ internal static class ProjectViews
     public static ProjectView From(Guid id, ProjectState s) => new(
         id, s.WorkspaceId, s.Name, s.Slug, s.AppType.ToString().ToLowerInvariant(), s.PythonEnvironment,
         s.RepositoryUrl, s.Branch, s.Path, s.Environment, s.Status, s.Phase,
-        s.FailureReason is null ? null : new ProjectFailure(s.FailureReason, s.FailureHint),
+        s.FailureReason is null ? null : new ProjectFailure(s.FailureReason, s.FailureHint), s.Notice,
         s.TargetRevision, s.CurrentRevision, new DeployKeyView(s.PublicKey, Sources.DeployKey.FingerprintOf(s.PublicKey)),
         s.CreatedAt, s.StatusChangedAt, s.Revisions);
 }

@@ -46,6 +46,12 @@ public sealed class ProjectState
     /// <summary>The start assignment of the workload being started or serving.</summary>
     public Guid? AssignmentId { get; set; }
 
+    /// <summary>The start assignment of a new revision starting beside the serving one (pull, rollback, restart).</summary>
+    public Guid? CandidateAssignmentId { get; set; }
+
+    /// <summary>The outcome of the last operation that did not change the status (a roll that failed health, a pull with nothing new).</summary>
+    public string? Notice { get; set; }
+
     /// <summary>Where the serving workload listens (the proxy's upstream), while Deployed.</summary>
     public string? Address { get; set; }
 

@@ -15,6 +15,8 @@ public enum ProjectStatus
 public enum ProjectOperation
 {
     Deploy,
+    Pull,
+    Restart,
     Start,
     Stop,
     Update,

@@ -86,6 +86,82 @@ public sealed class ProjectAppTests(ApiFixture api) : IClassFixture<ApiFixture>,
     }
 
     [Fact]
+    public async Task Pull_RollsToTheNewCommit_Rollback_Restart_AndAnUnhealthyCommitLeavesTheOldOneServing()
+    {
+        using var repository = GitTestRepository.Create(new Dictionary<string, string> { ["app.py"] = TestApps.Flask("v1") });
+        var slug = await CreateAsync(repository.FileUrl);
+        var project = $"/api/workspaces/default/projects/{slug}";
+        await api.Owner().PostAsync($"{project}/deploy", null);
+        var v1 = (await WaitForStatusAsync(slug, "Deployed")).GetProperty("currentRevision").GetString()!;
+        Assert.Equal("hello from v1", await api.Owner().GetStringAsync($"/apps/default/{slug}/"));
+        var firstAddress = await AddressAsync(slug);
+
+        // A new commit, pulled: the new revision serves once healthy and the old workload is stopped.
+        var v2 = repository.Commit(new Dictionary<string, string> { ["app.py"] = TestApps.Flask("v2") }, "v2");
+        Assert.Equal(202, (int)(await api.Owner().PostAsync($"{project}/pull", null)).StatusCode);
+        await ServingAsync(slug, "hello from v2");
+        Assert.Equal(v2, (await (await api.Owner().GetAsync(project)).Json()).GetProperty("currentRevision").GetString());
+        await Eventually.Get(async () =>
+        {
+            try
+            {
+                using var direct = new HttpClient();
+                await direct.GetStringAsync($"{firstAddress}/apps/default/{slug}/");
+                return false;
+            }
+            catch (HttpRequestException)
+            {
+                return true;
+            }
+        }, stopped => stopped, TimeSpan.FromSeconds(20), "the old workload to stop");
+
+        // Rollback: deploying an older revision serves it again.
+        Assert.Equal(202, (int)(await api.Owner().PostAsJsonAsync($"{project}/deploy", new { revision = v1 })).StatusCode);
+        await ServingAsync(slug, "hello from v1");
+
+        // Restart: a fresh workload of the same revision.
+        var before = await AddressAsync(slug);
+        Assert.Equal(202, (int)(await api.Owner().PostAsync($"{project}/restart", null)).StatusCode);
+        await Eventually.Get(() => AddressAsync(slug), address => address != before, TimeSpan.FromSeconds(30), "the restart");
+        Assert.Equal("hello from v1", await api.Owner().GetStringAsync($"/apps/default/{slug}/"));
+
+        // A commit that never becomes healthy: the serving revision stays, and the project says so.
+        repository.Commit(new Dictionary<string, string> { ["app.py"] = "raise SystemExit('broken build')\n" }, "broken");
+        await api.Owner().PostAsync($"{project}/pull", null);
+        var after = await Eventually.Get(async () => await (await api.Owner().GetAsync(project)).Json(),
+            p => p.GetProperty("notice").ValueKind == JsonValueKind.String, TimeSpan.FromSeconds(30), "the failed roll");
+        Assert.Contains("did not become healthy", after.GetProperty("notice").GetString());
+        Assert.Equal("Deployed", after.GetProperty("status").GetString());
+        Assert.Equal("hello from v1", await api.Owner().GetStringAsync($"/apps/default/{slug}/"));
+
+        // Rolling back to an unknown revision is a 400.
+        await (await api.Owner().PostAsJsonAsync($"{project}/deploy", new { revision = "0000000" })).AssertProblem(400, "validation");
+
+        var serving = await AddressAsync(slug);
+        Assert.Equal(204, (int)(await api.Owner().DeleteAsync(project)).StatusCode);
+        await Eventually.Get(async () =>
+        {
+            try
+            {
+                using var direct = new HttpClient();
+                await direct.GetStringAsync($"{serving}/apps/default/{slug}/");
+                return false;
+            }
+            catch (HttpRequestException)
+            {
+                return true;
+            }
+        }, stopped => stopped, TimeSpan.FromSeconds(20), "the deleted project's app to stop");
+    }
+
+    private async Task ServingAsync(string slug, string content) =>
+        await Eventually.Get(async () =>
+        {
+            using var response = await api.Owner().GetAsync($"/apps/default/{slug}/");
+            return await response.Content.ReadAsStringAsync();
+        }, body => body == content, TimeSpan.FromSeconds(40), $"'{content}'");
+
+    [Fact]
     public async Task AppThatExitsAtOnce_Fails_WithItsLastLogLines()
     {
         using var repository = GitTestRepository.Create(new Dictionary<string, string> { ["app.py"] = "import sys\nprint('cannot connect to the warehouse', flush=True)\nsys.exit(4)\n" });
