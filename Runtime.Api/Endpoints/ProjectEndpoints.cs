@@ -35,6 +35,8 @@ public static class ProjectEndpoints
         group.MapPost("/{project}/restart", Restart).WithName("RestartProject").WithSummary("Start a fresh workload and switch to it when healthy");
         group.MapPost("/{project}/stop", Stop).WithName("StopProject").WithSummary("Stop the app");
         group.MapGet("/{project}/logs", Logs).WithName("GetProjectLogs").WithSummary("The app's last lines (?tail=N, default 100, at most 10000)");
+        group.MapGet("/{project}/logs/follow", Follow).WithName("FollowProjectLogs")
+            .WithSummary("The app's lines as Server-Sent Events: the last ?tail=N first, then new ones as they are printed (resumes after Last-Event-ID)");
         group.MapGet("/{project}/revisions", Revisions).WithName("ListProjectRevisions").WithSummary("Fetched revisions, newest first");
         group.MapGet("/{project}/ssh-key", SshKey).WithName("GetProjectSshKey").WithSummary("The deploy key's public half and fingerprint");
         group.MapPost("/{project}/ssh-key/rotate", RotateKey).WithName("RotateProjectSshKey").RequireRole(Role.Owner)
@@ -115,6 +117,15 @@ public static class ProjectEndpoints
             throw new ValidationException("tail", "tail must be between 1 and 10000.");
         var id = await FindId(project, http, projects);
         return await logs.TailAsync($"project/{id:D}", lines, http.RequestAborted);
+    }
+
+    private static async Task Follow(string project, int? tail, HttpContext http, ProjectStore projects, WorkloadLogStore logs)
+    {
+        var lines = tail ?? 100;
+        if (lines is < 0 or > 10_000)
+            throw new ValidationException("tail", "tail must be between 0 and 10000.");
+        var id = await FindId(project, http, projects);
+        await LogStream.FollowAsync(http, logs, $"project/{id:D}", lines);
     }
 
     private static async Task<IReadOnlyList<Revision>> Revisions(string project, HttpContext http, IGrainFactory grains, ProjectStore projects) =>

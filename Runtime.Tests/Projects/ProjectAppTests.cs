@@ -154,6 +154,41 @@ public sealed class ProjectAppTests(ApiFixture api) : IClassFixture<ApiFixture>,
         }, stopped => stopped, TimeSpan.FromSeconds(20), "the deleted project's app to stop");
     }
 
+    [Fact]
+    public async Task FollowingLogs_DeliversEachLineUnderASecondAfterItWasPrinted()
+    {
+        using var repository = GitTestRepository.Create(new Dictionary<string, string> { ["app.py"] = TestApps.Ticking });
+        var slug = await CreateAsync(repository.FileUrl);
+        var project = $"/api/workspaces/default/projects/{slug}";
+        await api.Owner().PostAsync($"{project}/deploy", null);
+        await WaitForStatusAsync(slug, "Deployed");
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"{project}/logs/follow?tail=0");
+        using var response = await api.Owner().SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        var lags = new List<double>();
+        var ids = new List<long>();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (lags.Count < 20)
+        {
+            var text = await reader.ReadLineAsync(timeout.Token) ?? throw new EndOfStreamException();
+            if (text.StartsWith("id: ", StringComparison.Ordinal))
+                ids.Add(long.Parse(text[4..]));
+            if (!text.StartsWith("data: ", StringComparison.Ordinal))
+                continue;
+            var line = JsonDocument.Parse(text[6..]).RootElement.GetProperty("line").GetString()!;
+            var parts = line.Split(' ');
+            if (parts is ["tick", _, var printed])
+                lags.Add(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0 - double.Parse(printed, System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        Assert.All(lags, lag => Assert.True(lag < 1.0, $"a line arrived {lag:0.000} s after it was printed"));
+        Assert.Equal(ids.Order(), ids);
+        await api.Owner().PostAsync($"{project}/stop", null);
+        await WaitForStatusAsync(slug, "Stopped");
+    }
+
     private async Task ServingAsync(string slug, string content) =>
         await Eventually.Get(async () =>
         {

@@ -24,6 +24,19 @@ internal static class TestApps
     /// <summary>A Flask app (Dash is Flask underneath) that answers "hello from <paramref name="version"/>" under its base path.</summary>
     public static string Flask(string version) => FlaskTemplate.Replace("VERSION", version, StringComparison.Ordinal);
 
+    /// <summary>A Flask app that also prints a numbered line every 100 ms, with the time it printed it.</summary>
+    public static string Ticking => Flask("ticking").Replace("print(\"serving under\", base, flush=True)", """
+        import threading, time
+        def tick():
+            n = 0
+            while True:
+                n += 1
+                print(f"tick {n} {time.time()}", flush=True)
+                time.sleep(0.1)
+        threading.Thread(target=tick, daemon=True).start()
+        print("serving under", base, flush=True)
+        """, StringComparison.Ordinal);
+
     /// <summary>An app that never answers its health probe.</summary>
     public const string NeverReady = "import time\nprint('warming up forever', flush=True)\ntime.sleep(600)\n";
 }
