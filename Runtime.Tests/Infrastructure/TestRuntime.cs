@@ -26,7 +26,7 @@ public static class TestRuntime
         ["Runtime:Git:AllowLocalRepositories"] = "true",
         // Apps are started with Debian's interpreter, which has Flask, until projects build their own environments.
         ["Runtime:Agent:Python"] = "/usr/bin/python3",
-        ["Runtime:Agent:ReadinessTimeout"] = "00:00:20",
+        ["Runtime:Agent:ReadinessTimeout"] = "00:00:08",
         ["Runtime:DataDirectory"] = Path.Combine(Path.GetTempPath(), $"runtime-test-data-{Environment.ProcessId}"),
     };
 

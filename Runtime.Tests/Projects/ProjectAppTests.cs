@@ -211,6 +211,43 @@ public sealed class ProjectAppTests(ApiFixture api) : IClassFixture<ApiFixture>,
     }
 
     [Fact]
+    public async Task AppNeverReadyWithinTheReadinessTimeout_Fails_AndItsProcessIsStopped()
+    {
+        using var repository = GitTestRepository.Create(new Dictionary<string, string> { ["app.py"] = TestApps.NeverReady });
+        var slug = await CreateAsync(repository.FileUrl);
+
+        await api.Owner().PostAsync($"/api/workspaces/default/projects/{slug}/deploy", null);
+        var failed = await WaitForStatusAsync(slug, "Failed");
+
+        var reason = failed.GetProperty("failure").GetProperty("reason").GetString()!;
+        Assert.Contains("did not answer its health probe", reason);
+        Assert.Contains("within 8 s", reason);
+        Assert.Contains("warming up forever", reason);
+        var projectId = failed.GetProperty("id").GetGuid().ToString("D");
+        Assert.Empty(ProcessesWorkingIn(projectId));
+    }
+
+    // Processes whose working directory is one of the project's workload directories.
+    private static List<int> ProcessesWorkingIn(string projectId)
+    {
+        var found = new List<int>();
+        foreach (var entry in Directory.GetDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(entry), out var pid))
+                continue;
+            try
+            {
+                if (new DirectoryInfo(Path.Combine(entry, "cwd")).LinkTarget is { } cwd && cwd.Contains($"/workloads/{projectId}/", StringComparison.Ordinal))
+                    found.Add(pid);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
+        }
+        return found;
+    }
+
+    [Fact]
     public async Task StopWhenStopped_Is409NamingTheState()
     {
         using var repository = GitTestRepository.Create(new Dictionary<string, string> { ["app.py"] = "print(1)\n" });
