@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Runtime.AppHost.Postgres;
 using Runtime.AppHost.Processes;
+using Runtime.Execution.Processes;
 using Runtime.Grains.Hosting;
 using Runtime.Grains.Identity;
 using Runtime.Grains.Storage;

@@ -1,6 +1,7 @@
 using Runtime.Execution.Processes;
 using System.Security.Cryptography;
 using Npgsql;
+using Runtime.Grains.Storage;
 
 namespace Runtime.AppHost.Postgres;
 
@@ -61,16 +62,6 @@ public static class EmbeddedDatabase
         await create.ExecuteNonQueryAsync(ct);
     }
 
-    private static string ReadOrCreatePassword(string path)
-    {
-        if (File.Exists(path))
-            return File.ReadAllText(path).Trim();
-        var password = Convert.ToHexString(RandomNumberGenerator.GetBytes(24)).ToLowerInvariant();
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        using (var writer = new StreamWriter(new FileStream(path, options)))
-            writer.WriteLine(password);
-        return password;
-    }
+    private static string ReadOrCreatePassword(string path) =>
+        PrivateFile.ReadOrCreate(path, () => Convert.ToHexString(RandomNumberGenerator.GetBytes(24)).ToLowerInvariant());
 }

@@ -149,8 +149,7 @@ public sealed class PostgresServer : IAsyncDisposable
         {
             // initdb reads the password from a file; it must be readable by the user initdb runs as.
             passwordFile = Path.Combine(options.Directory, ".pwfile");
-            await File.WriteAllTextAsync(passwordFile, options.Password + "\n", ct);
-            File.SetUnixFileMode(passwordFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            Runtime.Grains.Storage.PrivateFile.Write(passwordFile, options.Password + "\n");
             if (runAs is not null)
                 await RunAsync(["chown", runAs, passwordFile], ct);
             arguments.Add("--pwfile=" + passwordFile);

@@ -23,7 +23,7 @@ public sealed partial class ActivityPump(
     DeliverySignals signals,
     TimeProvider time,
     IOptions<DeliveryOptions> options,
-    ILogger<ActivityPump> logger) : DeliveryLoop(signals.Activities, time, options.Value, logger)
+    ILogger<ActivityPump> logger) : DeliveryLoop(dataSource, "activities", signals.Activities, time, options.Value, logger)
 {
     private readonly SemaphoreSlim _slots = new(options.Value.MaxConcurrentActivities);
     private readonly List<Task> _running = [];
@@ -66,15 +66,9 @@ public sealed partial class ActivityPump(
         await Task.WhenAll(running).WaitAsync(cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
     }
 
-    protected override async Task<DateTimeOffset?> NextAvailableAsync(CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand("SELECT min(available_at) FROM activities");
-        return await command.ExecuteScalarAsync(cancellationToken) as DateTime? is { } next ? new DateTimeOffset(next) : null;
-    }
-
     private async Task<List<Claimed>> ClaimAsync(int max, CancellationToken ct)
     {
-        await using var command = dataSource.CreateCommand("""
+        await using var command = DataSource.CreateCommand("""
             UPDATE activities a SET claimed_by = $1, available_at = $2 + $3
             WHERE a.id IN (
                 SELECT id FROM activities WHERE available_at <= $2
@@ -165,7 +159,7 @@ public sealed partial class ActivityPump(
             while (true)
             {
                 await Task.Delay(every, Time, lease.Token);
-                await using var command = dataSource.CreateCommand(
+                await using var command = DataSource.CreateCommand(
                     "UPDATE activities SET available_at = $3 + $4 WHERE id = $1 AND claimed_by = $2");
                 foreach (var value in new object[] { activity.Id, silo.Id, Time.GetUtcNow(), Options.LeaseDuration })
                     command.Parameters.Add(new NpgsqlParameter { Value = value });
@@ -189,7 +183,7 @@ public sealed partial class ActivityPump(
 
     private async Task FinishAsync(string sql, params object[] values)
     {
-        await using var command = dataSource.CreateCommand(sql);
+        await using var command = DataSource.CreateCommand(sql);
         foreach (var value in values)
             command.Parameters.Add(new NpgsqlParameter { Value = value });
         await command.ExecuteNonQueryAsync();

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Npgsql;
 
 namespace Runtime.Grains.Delivery;
 
@@ -7,8 +8,11 @@ namespace Runtime.Grains.Delivery;
 /// The shape of every delivery loop: do what is due, then sleep until the next item is due, a
 /// notification arrives, or the poll interval passes, whichever is first.
 /// </summary>
-public abstract partial class DeliveryLoop(Signal signal, TimeProvider time, DeliveryOptions options, ILogger logger) : BackgroundService
+/// <param name="table">The queue table (messages, reminders, activities); its <c>available_at</c> says when to wake.</param>
+public abstract partial class DeliveryLoop(NpgsqlDataSource dataSource, string table, Signal signal, TimeProvider time, DeliveryOptions options, ILogger logger) : BackgroundService
 {
+    protected NpgsqlDataSource DataSource { get; } = dataSource;
+
     protected TimeProvider Time { get; } = time;
 
     protected DeliveryOptions Options { get; } = options;
@@ -17,7 +21,11 @@ public abstract partial class DeliveryLoop(Signal signal, TimeProvider time, Del
     public abstract Task<int> RunOnceAsync(CancellationToken cancellationToken);
 
     /// <summary>When the earliest item becomes claimable, or null when there is none.</summary>
-    protected abstract Task<DateTimeOffset?> NextAvailableAsync(CancellationToken cancellationToken);
+    private async Task<DateTimeOffset?> NextAvailableAsync(CancellationToken cancellationToken)
+    {
+        await using var command = DataSource.CreateCommand($"SELECT min(available_at) FROM {table}");
+        return await command.ExecuteScalarAsync(cancellationToken) as DateTime? is { } next ? new DateTimeOffset(next) : null;
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

@@ -15,7 +15,7 @@ public sealed partial class MessagePump(
     DeliverySignals signals,
     TimeProvider time,
     IOptions<DeliveryOptions> options,
-    ILogger<MessagePump> logger) : DeliveryLoop(signals.Messages, time, options.Value, logger)
+    ILogger<MessagePump> logger) : DeliveryLoop(dataSource, "messages", signals.Messages, time, options.Value, logger)
 {
     private sealed record Claimed(long Id, GrainId Grain, string Method, string Args, DateTimeOffset DueAt, int Attempts, string? TraceParent);
 
@@ -27,15 +27,9 @@ public sealed partial class MessagePump(
         return batch.Count;
     }
 
-    protected override async Task<DateTimeOffset?> NextAvailableAsync(CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand("SELECT min(available_at) FROM messages");
-        return await command.ExecuteScalarAsync(cancellationToken) as DateTime? is { } next ? new DateTimeOffset(next) : null;
-    }
-
     private async Task<List<Claimed>> ClaimAsync(CancellationToken ct)
     {
-        await using var command = dataSource.CreateCommand("""
+        await using var command = DataSource.CreateCommand("""
             UPDATE messages m SET claimed_by = $1, available_at = $2 + $3
             WHERE m.id IN (
                 SELECT id FROM messages WHERE available_at <= $2
@@ -127,7 +121,7 @@ public sealed partial class MessagePump(
         }
         var retryAt = Time.GetUtcNow() + Options.RetryDelay(attempts);
         LogRetrying(error, message.Grain, message.Method, attempts, retryAt);
-        await using var command = dataSource.CreateCommand("""
+        await using var command = DataSource.CreateCommand("""
             UPDATE messages SET attempts = attempts + 1, available_at = $3, claimed_by = NULL, last_error = $4
             WHERE id = $1 AND claimed_by = $2
             """);
@@ -139,7 +133,7 @@ public sealed partial class MessagePump(
 
     private async Task DeadLetterAsync(Claimed message, string error)
     {
-        await using var command = dataSource.CreateCommand("""
+        await using var command = DataSource.CreateCommand("""
             WITH m AS (DELETE FROM messages WHERE id = $1 AND claimed_by = $2 RETURNING *)
             INSERT INTO dead_letters (source, grain_type, grain_key, name, payload, attempts, error, created_at)
             SELECT 'message', grain_type, grain_key, method, args, attempts + 1, $3, created_at FROM m

@@ -17,7 +17,7 @@ public sealed partial class ReminderPump(
     DeliverySignals signals,
     TimeProvider time,
     IOptions<DeliveryOptions> options,
-    ILogger<ReminderPump> logger) : DeliveryLoop(signals.Reminders, time, options.Value, logger)
+    ILogger<ReminderPump> logger) : DeliveryLoop(dataSource, "reminders", signals.Reminders, time, options.Value, logger)
 {
     private const string Where = "grain_type = $1 AND grain_key = $2 AND name = $3 AND claimed_by = $4 AND due_at = $5";
 
@@ -31,15 +31,9 @@ public sealed partial class ReminderPump(
         return batch.Count;
     }
 
-    protected override async Task<DateTimeOffset?> NextAvailableAsync(CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand("SELECT min(available_at) FROM reminders");
-        return await command.ExecuteScalarAsync(cancellationToken) as DateTime? is { } next ? new DateTimeOffset(next) : null;
-    }
-
     private async Task<List<Claimed>> ClaimAsync(CancellationToken ct)
     {
-        await using var command = dataSource.CreateCommand("""
+        await using var command = DataSource.CreateCommand("""
             UPDATE reminders r SET claimed_by = $1, available_at = $2 + $3
             FROM (SELECT grain_type, grain_key, name FROM reminders WHERE available_at <= $2
                   ORDER BY available_at LIMIT $4 FOR UPDATE SKIP LOCKED) due
@@ -95,7 +89,7 @@ public sealed partial class ReminderPump(
                 // A one-shot tick has no next time to fall back on: retry it.
                 var retryAt = now + Options.RetryDelay(attempts);
                 LogRetrying(e, reminder.Grain, reminder.Name, attempts, retryAt);
-                await using var retry = dataSource.CreateCommand($"UPDATE reminders SET attempts = attempts + 1, available_at = $6, claimed_by = NULL WHERE {Where}");
+                await using var retry = DataSource.CreateCommand($"UPDATE reminders SET attempts = attempts + 1, available_at = $6, claimed_by = NULL WHERE {Where}");
                 AddKey(retry, reminder).Parameters.Add(new NpgsqlParameter { Value = retryAt });
                 await retry.ExecuteNonQueryAsync();
                 return;
@@ -108,7 +102,7 @@ public sealed partial class ReminderPump(
     /// <summary>Moves past a tick that could not be delivered; a one-shot's last failure goes to dead_letters.</summary>
     private async Task AdvanceAsync(Claimed reminder, DateTimeOffset? next, string error)
     {
-        await using var connection = await dataSource.OpenConnectionAsync();
+        await using var connection = await DataSource.OpenConnectionAsync();
         await using var batch = new NpgsqlBatch(connection);
         if (next is null)
         {

@@ -201,7 +201,7 @@ public sealed class ProjectGrain : Grain<ProjectState>, IProjectGrain
         State.CandidateAssignmentId = null;
         if (State.AssignmentId is not { } assignment || await StopWorkloadAsync(assignment))
             Stopped();
-        return ProjectViews.From(Id, State);
+        return View();
     }
 
     public async Task WorkloadReady(Guid assignmentId, string address)

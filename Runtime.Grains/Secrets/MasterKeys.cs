@@ -52,26 +52,8 @@ public sealed class MasterKeys
     }
 
     /// <summary>Reads the key file, creating it (0600) when missing; a concurrent creator's key wins the race.</summary>
-    public static byte[] ReadOrCreateKeyFile(string path)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        if (!File.Exists(path))
-        {
-            try
-            {
-                var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-                if (!OperatingSystem.IsWindows())
-                    options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-                using var writer = new StreamWriter(new FileStream(path, options));
-                writer.WriteLine(Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
-            }
-            catch (IOException) when (File.Exists(path))
-            {
-                // Another process created it first; use theirs.
-            }
-        }
-        return Decode(File.ReadAllText(path).Trim(), path);
-    }
+    public static byte[] ReadOrCreateKeyFile(string path) =>
+        Decode(Storage.PrivateFile.ReadOrCreate(path, () => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))), path);
 
     private static string IdOf(byte[] key) => Convert.ToHexString(SHA256.HashData(key))[..8].ToLowerInvariant();
 

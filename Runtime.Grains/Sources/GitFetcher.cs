@@ -118,11 +118,7 @@ public sealed partial class GitFetcher(IBlobStore blobs, ILogger<GitFetcher> log
         if (request.PrivateKey is not null)
         {
             var keyFile = Path.Combine(work, "deploy_key");
-            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-            if (!OperatingSystem.IsWindows())
-                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-            await using (var writer = new StreamWriter(new FileStream(keyFile, options)))
-                await writer.WriteAsync(request.PrivateKey.TrimEnd() + "\n");
+            Storage.PrivateFile.Write(keyFile, request.PrivateKey.TrimEnd() + "\n");
             // GIT_SSH_COMMAND is read by a shell: our own temporary paths only, quoted.
             environment["GIT_SSH_COMMAND"] =
                 $"ssh -F /dev/null -i '{keyFile}' -o IdentitiesOnly=yes -o BatchMode=yes -o ConnectTimeout=15 " +

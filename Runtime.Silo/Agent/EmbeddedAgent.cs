@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Runtime.Execution.Health;
@@ -136,7 +134,7 @@ public sealed partial class EmbeddedAgent(
         var directory = Path.Combine(DataDirectory, "workloads", spec.ProjectId.ToString("D"), $"{spec.Revision[..12]}-{assignment.Id:N}");
         await UnpackAsync(spec.Archive, directory, ct);
 
-        var port = FreePort();
+        var port = FreePort.Next();
         var basePath = $"/apps/{spec.WorkspaceSlug}/{spec.Slug}";
         var app = AppTemplates.Render(new TemplateInput(spec.AppType, spec.Path, port, "127.0.0.1", basePath, directory, null, options.Value.Python));
         var recent = new RecentLines(logs, 20);
@@ -217,13 +215,6 @@ public sealed partial class EmbeddedAgent(
     }
 
     private string DataDirectory => Path.GetFullPath(configuration["Runtime:DataDirectory"] ?? ".runtime");
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     /// <summary>Passes lines on to the shipper and keeps the last few for failure reasons.</summary>
     private sealed class RecentLines(ILogSink next, int keep) : ILogSink

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using Runtime.AppHost.Processes;
+using Runtime.Execution.Processes;
 using Xunit;
 
 namespace Runtime.Tests.Infrastructure;

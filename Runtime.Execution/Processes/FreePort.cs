@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Runtime.AppHost.Processes;
+namespace Runtime.Execution.Processes;
 
 /// <summary>Finds free TCP ports on the loopback interface.</summary>
 public static class FreePort
