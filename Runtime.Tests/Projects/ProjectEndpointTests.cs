@@ -102,6 +102,32 @@ public sealed class ProjectEndpointTests(ApiFixture api) : IClassFixture<ApiFixt
         Assert.True(problem.GetProperty("errors").TryGetProperty("branch", out _));
     }
 
+    [Theory]
+    [InlineData("logs?tail=0")]
+    [InlineData("logs?tail=20000")]
+    [InlineData("logs/follow?tail=-1")]
+    public async Task BadTail_Is400NamingTail(string path)
+    {
+        var slug = (await CreateAsync(Project("Tail " + Guid.NewGuid().ToString("N")[..6], "git@github.com:acme/t.git"))).GetProperty("slug").GetString();
+
+        var problem = await (await api.Owner().GetAsync($"/api/workspaces/default/projects/{slug}/{path}")).AssertProblem(400, "validation");
+
+        Assert.True(problem.GetProperty("errors").TryGetProperty("tail", out _));
+    }
+
+    [Theory]
+    [InlineData("[]", "body")]
+    [InlineData("{\"name\": 5}", "name")]
+    public async Task UpdateWithABadBody_Is400NamingTheField(string body, string field)
+    {
+        var slug = (await CreateAsync(Project("Body " + Guid.NewGuid().ToString("N")[..6], "git@github.com:acme/b.git"))).GetProperty("slug").GetString();
+        using var content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+
+        var problem = await (await api.Owner().PatchAsync($"/api/workspaces/default/projects/{slug}", content)).AssertProblem(400, "validation");
+
+        Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _));
+    }
+
     [Fact]
     public async Task ViewerCannotCreate_AndOtherWorkspacesProjectIs404()
     {
