@@ -59,6 +59,7 @@ public static class ApiExtensions
         api.MapTokenEndpoints();
         api.MapScheduleEndpoints();
         api.MapProjectEndpoints();
+        api.MapProjectSettingsEndpoints();
         app.MapAppProxy();
         return app;
     }

@@ -1,3 +1,4 @@
+using Runtime.Grains.Settings;
 using Runtime.Grains.Sources;
 
 namespace Runtime.Grains.Projects;
@@ -42,6 +43,20 @@ public interface IProjectGrain : IGrainWithGuidKey
     /// <summary>Reported by the agent: the workload was stopped as asked.</summary>
     Task WorkloadStopped(Guid assignmentId);
 
+    /// <summary>A profile's settings: variable values, secret names.</summary>
+    [ReadOnly]
+    Task<SettingsView> GetSettings(string profile);
+
+    Task<SettingsView> SetVariable(string profile, string name, string value);
+
+    /// <param name="encrypted">The value, encrypted by the caller for <see cref="SettingContexts.Secret"/>.</param>
+    Task<SettingsView> SetSecret(string profile, string name, string encrypted);
+
+    /// <param name="connection">Its secret fields already encrypted by the caller for <see cref="SettingContexts.ConnectionField"/>.</param>
+    Task<SettingsView> SetConnection(string profile, string name, StoredConnection connection);
+
+    Task<SettingsView> RemoveSetting(string profile, SettingKind kind, string name);
+
     Task<ProjectView> RotateKey(string publicKey, string encryptedPrivateKey);
 
     Task Delete();
@@ -75,7 +90,14 @@ public sealed record DeployKeyView(string PublicKey, string Fingerprint);
 public sealed record ProjectRoute(string Name, ProjectStatus Status, string? Address, string? Phase, string? FailureReason);
 
 /// <summary>What a "start" assignment of a project carries to the agent.</summary>
-public sealed record StartSpec(Guid ProjectId, string WorkspaceSlug, string Slug, string AppType, string PythonEnvironment, string Path, string Revision, string Archive);
+/// <param name="Settings">The profile's settings with secrets still encrypted; the agent decrypts them just before the start.</param>
+public sealed record StartSpec(
+    Guid ProjectId, string WorkspaceSlug, string Slug, string AppType, string PythonEnvironment, string Path, string Revision, string Archive,
+    string Profile, ProfileSettings? Settings)
+{
+    /// <summary>Whose settings these are, for <see cref="SettingContexts"/>.</summary>
+    public string SettingsOwner => ProjectGrain.SettingsOwner(ProjectId);
+}
 
 /// <summary>The fetch activity's payload.</summary>
 public sealed record FetchSource(Guid ProjectId, Guid OperationId, string RepositoryUrl, string Branch, string EncryptedPrivateKey, string Path);

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Runtime.Grains.Assignments;
 using Runtime.Grains.Naming;
+using Runtime.Grains.Settings;
 using Runtime.Grains.Sources;
 using Runtime.Grains.StateMachines;
 
@@ -11,7 +12,7 @@ namespace Runtime.Grains.Projects;
 /// activity; the activity reports the fetched revision back, and the grain then assigns the app to
 /// an agent of its environment.
 /// </summary>
-public sealed class ProjectGrain : Grain<ProjectState>, IProjectGrain
+public sealed partial class ProjectGrain : Grain<ProjectState>, IProjectGrain
 {
     /// <summary>The environment served by the silos' embedded agents.</summary>
     public const string DefaultEnvironment = "cloud";
@@ -293,7 +294,8 @@ public sealed class ProjectGrain : Grain<ProjectState>, IProjectGrain
     }
 
     private JsonElement StartSpecOf(Revision revision) => JsonSerializer.SerializeToElement(new StartSpec(
-        Id, State.WorkspaceSlug, State.Slug, State.AppType.ToString().ToLowerInvariant(), State.PythonEnvironment, State.Path, revision.Sha, revision.ArchiveHash));
+        Id, State.WorkspaceSlug, State.Slug, State.AppType.ToString().ToLowerInvariant(), State.PythonEnvironment, State.Path, revision.Sha, revision.ArchiveHash,
+        Profiles.Apps, State.Settings.GetValueOrDefault(Profiles.Apps)));
 
     public Task<ProjectView> RotateKey(string publicKey, string encryptedPrivateKey)
     {

@@ -58,6 +58,9 @@ public sealed class ProjectState
     /// <summary>The revision the serving workload runs.</summary>
     public string? CurrentRevision { get; set; }
 
+    /// <summary>Variables, secrets and connections per profile (<see cref="Settings.Profiles"/>); apps get the <c>access</c> profile's.</summary>
+    public SortedDictionary<string, Settings.ProfileSettings> Settings { get; set; } = new(StringComparer.Ordinal);
+
     public DateTimeOffset CreatedAt { get; set; }
 
     public DateTimeOffset StatusChangedAt { get; set; }

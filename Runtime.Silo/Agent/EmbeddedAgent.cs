@@ -11,6 +11,8 @@ using Runtime.Grains.Assignments;
 using Runtime.Grains.Blobs;
 using Runtime.Grains.Delivery;
 using Runtime.Grains.Projects;
+using Runtime.Grains.Secrets;
+using Runtime.Grains.Settings;
 
 namespace Runtime.Silo.Agent;
 
@@ -37,6 +39,7 @@ public sealed partial class EmbeddedAgent(
     SiloIdentity silo,
     IGrainFactory grains,
     IBlobStore blobs,
+    SecretCipher cipher,
     LogShipper logs,
     IConfiguration configuration,
     IOptions<AgentOptions> options,
@@ -137,8 +140,13 @@ public sealed partial class EmbeddedAgent(
         var port = FreePort.Next();
         var basePath = $"/apps/{spec.WorkspaceSlug}/{spec.Slug}";
         var app = AppTemplates.Render(new TemplateInput(spec.AppType, spec.Path, port, "127.0.0.1", basePath, directory, null, options.Value.Python));
+        // Decrypted only now, held only by the workload's own process environment.
+        var settings = WorkloadEnvironment.Decrypt(cipher, spec.SettingsOwner, spec.Profile, spec.Settings);
+        var environment = new Dictionary<string, string>(settings.Variables, StringComparer.Ordinal);
+        foreach (var (key, value) in app.Environment)
+            environment[key] = value;
         var recent = new RecentLines(logs, 20);
-        var workload = ProcessWorkload.Start(new ProcessSpec(assignment.WorkloadId, app.Command, directory, app.Environment), recent);
+        var workload = ProcessWorkload.Start(new ProcessSpec(assignment.WorkloadId, app.Command, directory, environment, settings.Secrets), recent);
         LogStarted(assignment.Grain, spec.Revision[..12], workload.Pid, port);
         _running[assignment.Id] = new Running(assignment.Id, assignment.Grain, workload);
 

@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Runtime.Grains.Identity;
 using Xunit;
 
@@ -37,6 +38,7 @@ public sealed class ApiFixture : IAsyncLifetime
                 b.UseSetting(key, value);
             b.UseSetting("ConnectionStrings:runtime", _database.ConnectionString);
             b.UseSetting("Runtime:DataDirectory", _dataDirectory);
+            b.ConfigureLogging(logging => logging.AddProvider(new RecordingLoggerProvider()));
         });
         _ = _factory.Server;
     }

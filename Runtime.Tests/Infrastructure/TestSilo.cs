@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Runtime.Grains;
 using Runtime.Silo.Extensions;
 
@@ -37,6 +38,7 @@ public sealed class TestSilo : IAsyncDisposable
     {
         var builder = WebApplication.CreateBuilder(args);
         builder.AddRuntimeSilo();
+        builder.Logging.AddProvider(new RecordingLoggerProvider());
         builder.Services.AddTestGrains();
         return builder;
     }

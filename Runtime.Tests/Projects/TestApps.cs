@@ -39,4 +39,27 @@ internal static class TestApps
 
     /// <summary>An app that never answers its health probe.</summary>
     public const string NeverReady = "import time\nprint('warming up forever', flush=True)\ntime.sleep(600)\n";
+
+    /// <summary>
+    /// A Flask app that prints its secret (which the stored log must mask) and answers /env with its
+    /// settings: plain values as they are, secret ones only as SHA-256 digests.
+    /// </summary>
+    public static string Settings => Flask("settings").Replace("print(\"serving under\", base, flush=True)", """
+        import hashlib, json
+        def digest(name):
+            return hashlib.sha256(os.environ.get(name, "").encode()).hexdigest()
+        @app.route(base + "env")
+        def env():
+            return json.dumps({
+                "REGION": os.environ.get("REGION"),
+                "WAREHOUSE_HOST": os.environ.get("WAREHOUSE_HOST"),
+                "WAREHOUSE_PORT": os.environ.get("WAREHOUSE_PORT"),
+                "API_TOKEN": digest("API_TOKEN"),
+                "WAREHOUSE_PASSWORD": digest("WAREHOUSE_PASSWORD"),
+                "WAREHOUSE_URL": digest("WAREHOUSE_URL"),
+                "PROD_ONLY": os.environ.get("PROD_ONLY"),
+            })
+        print("token is", os.environ.get("API_TOKEN"), "and the dsn is", os.environ.get("WAREHOUSE_URL"), flush=True)
+        print("serving under", base, flush=True)
+        """, StringComparison.Ordinal);
 }
