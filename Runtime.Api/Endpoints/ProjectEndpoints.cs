@@ -6,6 +6,7 @@ using Runtime.Grains.Logs;
 using Runtime.Grains.Naming;
 using Runtime.Grains.Paging;
 using Runtime.Grains.Projects;
+using Runtime.Grains.PythonEnvironments;
 using Runtime.Grains.Secrets;
 using Runtime.Grains.Sources;
 using Runtime.Grains.Workspaces;
@@ -48,9 +49,11 @@ public static class ProjectEndpoints
         projects.ListAsync(http.User.Caller().WorkspaceId, Cursor.Decode(cursor), Cursor.Limit(limit), http.RequestAborted);
 
     private static async Task<IResult> Create(
-        CreateProjectRequest request, HttpContext http, IGrainFactory grains, ProjectStore projects, SecretCipher cipher, IConfiguration configuration)
+        CreateProjectRequest request, HttpContext http, IGrainFactory grains, ProjectStore projects, SecretCipher cipher, IConfiguration configuration,
+        PythonEnvironmentStore pythonEnvironments)
     {
         var caller = http.User.Caller();
+        await PythonEnvironmentEndpoints.RequireExistsAsync(pythonEnvironments, caller.WorkspaceId, request.PythonEnvironment, http.RequestAborted);
         if (request.Environment is not null && request.Environment != ProjectGrain.DefaultEnvironment)
             throw new ValidationException("environment", $"Only the '{ProjectGrain.DefaultEnvironment}' environment exists so far; omit environment or use '{ProjectGrain.DefaultEnvironment}'.");
         var slug = request.Slug ?? Slug.From(request.Name ?? "");
@@ -72,7 +75,8 @@ public static class ProjectEndpoints
     private static async Task<ProjectView> Get(string project, HttpContext http, IGrainFactory grains, ProjectStore projects) =>
         await (await Find(project, http, grains, projects)).Get();
 
-    private static async Task<ProjectView> Update(string project, JsonElement body, HttpContext http, IGrainFactory grains, ProjectStore projects)
+    private static async Task<ProjectView> Update(
+        string project, JsonElement body, HttpContext http, IGrainFactory grains, ProjectStore projects, PythonEnvironmentStore pythonEnvironments)
     {
         if (body.ValueKind != JsonValueKind.Object)
             throw new ValidationException("body", "Send a JSON object with any of name, pythonEnvironment, path.");
@@ -81,6 +85,7 @@ public static class ProjectEndpoints
         var wrongType = body.EnumerateObject().Where(p => Updatable.Contains(p.Name) && p.Value.ValueKind != JsonValueKind.String).ToList();
         if (wrongType.Count > 0)
             throw new ValidationException(wrongType.ToDictionary(p => p.Name, p => new[] { $"{p.Name} must be a string." }));
+        await PythonEnvironmentEndpoints.RequireExistsAsync(pythonEnvironments, http.User.Caller().WorkspaceId, Text("pythonEnvironment"), http.RequestAborted);
         return await (await Find(project, http, grains, projects)).Update(new ProjectUpdate(Text("name"), Text("pythonEnvironment"), Text("path"), others));
     }
 

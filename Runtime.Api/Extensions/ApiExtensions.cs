@@ -60,6 +60,7 @@ public static class ApiExtensions
         api.MapScheduleEndpoints();
         api.MapProjectEndpoints();
         api.MapProjectSettingsEndpoints();
+        api.MapPythonEnvironmentEndpoints();
         app.MapAppProxy();
         return app;
     }

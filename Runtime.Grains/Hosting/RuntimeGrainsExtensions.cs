@@ -23,6 +23,7 @@ public static class RuntimeGrainsExtensions
         services.TryAddSingleton(sp => MasterKeys.Load(sp.GetRequiredService<IConfiguration>()));
         services.TryAddSingleton<SecretCipher>();
         services.TryAddSingleton<ProjectStore>();
+        services.TryAddSingleton<PythonEnvironments.PythonEnvironmentStore>();
         services.TryAddSingleton<Logs.WorkloadLogStore>();
         services.TryAddSingleton<TokenStore>();
         services.TryAddSingleton<IdentityBootstrap>();

@@ -92,7 +92,7 @@ public sealed record ProjectRoute(string Name, ProjectStatus Status, string? Add
 /// <summary>What a "start" assignment of a project carries to the agent.</summary>
 /// <param name="Settings">The profile's settings with secrets still encrypted; the agent decrypts them just before the start.</param>
 public sealed record StartSpec(
-    Guid ProjectId, string WorkspaceSlug, string Slug, string AppType, string PythonEnvironment, string Path, string Revision, string Archive,
+    Guid ProjectId, Guid WorkspaceId, string WorkspaceSlug, string Slug, string AppType, string PythonEnvironment, string Path, string Revision, string Archive,
     string Profile, ProfileSettings? Settings)
 {
     /// <summary>Whose settings these are, for <see cref="SettingContexts"/>.</summary>

@@ -294,7 +294,7 @@ public sealed partial class ProjectGrain : Grain<ProjectState>, IProjectGrain
     }
 
     private JsonElement StartSpecOf(Revision revision) => JsonSerializer.SerializeToElement(new StartSpec(
-        Id, State.WorkspaceSlug, State.Slug, State.AppType.ToString().ToLowerInvariant(), State.PythonEnvironment, State.Path, revision.Sha, revision.ArchiveHash,
+        Id, State.WorkspaceId, State.WorkspaceSlug, State.Slug, State.AppType.ToString().ToLowerInvariant(), State.PythonEnvironment, State.Path, revision.Sha, revision.ArchiveHash,
         Profiles.Apps, State.Settings.GetValueOrDefault(Profiles.Apps)));
 
     public Task<ProjectView> RotateKey(string publicKey, string encryptedPrivateKey)

@@ -5,28 +5,18 @@ using Microsoft.Extensions.Options;
 using Runtime.Execution.Health;
 using Runtime.Execution.Logs;
 using Runtime.Execution.Processes;
+using Runtime.Execution.Python;
 using Runtime.Execution.Templates;
 using Runtime.Grains;
 using Runtime.Grains.Assignments;
 using Runtime.Grains.Blobs;
 using Runtime.Grains.Delivery;
 using Runtime.Grains.Projects;
+using Runtime.Grains.PythonEnvironments;
 using Runtime.Grains.Secrets;
 using Runtime.Grains.Settings;
 
 namespace Runtime.Silo.Agent;
-
-/// <summary>How the embedded agent runs workloads (<c>Runtime:Agent</c>).</summary>
-public sealed class AgentOptions
-{
-    public const string Section = "Runtime:Agent";
-
-    /// <summary>How long an app may take to answer its health probe after starting.</summary>
-    public TimeSpan ReadinessTimeout { get; set; } = TimeSpan.FromSeconds(60);
-
-    /// <summary>The interpreter for apps until Python environments are built per project.</summary>
-    public string Python { get; set; } = "python3";
-}
 
 /// <summary>
 /// The agent of the default environment, embedded in every silo: claims its assignments, unpacks the
@@ -39,6 +29,8 @@ public sealed partial class EmbeddedAgent(
     SiloIdentity silo,
     IGrainFactory grains,
     IBlobStore blobs,
+    PythonEnvironmentStore pythonEnvironments,
+    VenvBuilder venvs,
     SecretCipher cipher,
     LogShipper logs,
     IConfiguration configuration,
@@ -134,12 +126,33 @@ public sealed partial class EmbeddedAgent(
     private async Task StartAsync(Assignment assignment, StartSpec spec, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
+        var phases = new Dictionary<string, long>();
+        void Phase(string name)
+        {
+            phases[name] = (long)clock.Elapsed.TotalMilliseconds - phases.Values.Sum();
+        }
         var directory = Path.Combine(DataDirectory, "workloads", spec.ProjectId.ToString("D"), $"{spec.Revision[..12]}-{assignment.Id:N}");
         await UnpackAsync(spec.Archive, directory, ct);
+        Phase("unpackMs");
+
+        PythonEnvironment python;
+        try
+        {
+            python = await PythonAsync(assignment, spec, ct);
+        }
+        catch (PythonEnvironmentException e)
+        {
+            var reason = $"building the Python environment '{spec.PythonEnvironment}' failed: {e.Message}";
+            LogEnvironmentFailed(assignment.Grain, spec.PythonEnvironment);
+            await Report(assignment.Grain, p => p.WorkloadFailed(assignment.Id, reason));
+            await queue.CompleteAsync(assignment.Id, AgentId, false, JsonSerializer.SerializeToElement(new { reason }), CancellationToken.None);
+            return;
+        }
+        Phase("venvMs");
 
         var port = FreePort.Next();
         var basePath = $"/apps/{spec.WorkspaceSlug}/{spec.Slug}";
-        var app = AppTemplates.Render(new TemplateInput(spec.AppType, spec.Path, port, "127.0.0.1", basePath, directory, null, options.Value.Python));
+        var app = AppTemplates.Render(new TemplateInput(spec.AppType, spec.Path, port, "127.0.0.1", basePath, directory, python.Bin));
         // Decrypted only now, held only by the workload's own process environment.
         var settings = WorkloadEnvironment.Decrypt(cipher, spec.SettingsOwner, spec.Profile, spec.Settings);
         var environment = new Dictionary<string, string>(settings.Variables, StringComparer.Ordinal);
@@ -149,6 +162,7 @@ public sealed partial class EmbeddedAgent(
         var workload = ProcessWorkload.Start(new ProcessSpec(assignment.WorkloadId, app.Command, directory, environment, settings.Secrets), recent);
         LogStarted(assignment.Grain, spec.Revision[..12], workload.Pid, port);
         _running[assignment.Id] = new Running(assignment.Id, assignment.Grain, workload);
+        Phase("processStartMs");
 
         var healthy = app.HealthPath is null || await _probe.WaitReadyAsync(new Uri($"http://127.0.0.1:{port}{app.HealthPath}"), options.Value.ReadinessTimeout, workload.Exited, ct);
         if (!_running.ContainsKey(assignment.Id))
@@ -169,8 +183,9 @@ public sealed partial class EmbeddedAgent(
             return;
         }
 
+        Phase("firstHealthyMs");
         await Report(assignment.Grain, p => p.WorkloadReady(assignment.Id, $"http://127.0.0.1:{port}"));
-        await queue.CompleteAsync(assignment.Id, AgentId, true, JsonSerializer.SerializeToElement(new { pid = workload.Pid, port }), CancellationToken.None);
+        await queue.CompleteAsync(assignment.Id, AgentId, true, JsonSerializer.SerializeToElement(new { pid = workload.Pid, port, phases }), CancellationToken.None);
         LogReady(assignment.Grain, clock.ElapsedMilliseconds);
         _ = WatchAsync(assignment, workload, recent);
     }
@@ -192,6 +207,19 @@ public sealed partial class EmbeddedAgent(
             await running.Workload.StopAsync("stopped");
         await Report(assignment.Grain, p => p.WorkloadStopped(startAssignment));
         await queue.CompleteAsync(assignment.Id, AgentId, true, null, CancellationToken.None);
+    }
+
+    // The project's Python environment, built on first use and reused after; its build output goes to the project's log.
+    private async Task<PythonEnvironment> PythonAsync(Assignment assignment, StartSpec spec, CancellationToken ct)
+    {
+        var environment = await pythonEnvironments.FindAsync(spec.WorkspaceId, spec.PythonEnvironment, ct)
+            ?? throw new PythonEnvironmentException($"the workspace has no Python environment '{spec.PythonEnvironment}'");
+        var interpreter = environment.Interpreter == PythonEnvironmentStore.AgentInterpreter ? options.Value.Python : environment.Interpreter;
+        var built = await venvs.EnsureAsync(new PythonEnvironmentSpec(interpreter, environment.Requirements, environment.InheritSystemPackages),
+            line => logs.Write(new LogLine(assignment.WorkloadId, "build", DateTimeOffset.UtcNow, line)), ct);
+        if (!built.Reused)
+            LogEnvironmentBuilt(assignment.Grain, spec.PythonEnvironment, built.Key, (long)built.Took.TotalMilliseconds);
+        return built;
     }
 
     private async Task UnpackAsync(string archive, string directory, CancellationToken ct)
@@ -222,7 +250,7 @@ public sealed partial class EmbeddedAgent(
         }
     }
 
-    private string DataDirectory => Path.GetFullPath(configuration["Runtime:DataDirectory"] ?? ".runtime");
+    private string DataDirectory => AgentOptions.DataDirectory(configuration);
 
     /// <summary>Passes lines on to the shipper and keeps the last few for failure reasons.</summary>
     private sealed class RecentLines(ILogSink next, int keep) : ILogSink
@@ -242,6 +270,12 @@ public sealed partial class EmbeddedAgent(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Started {Project} revision {Revision} as pid {Pid} on port {Port}")]
     private partial void LogStarted(GrainId project, string revision, int pid, int port);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Project}: built Python environment {Environment} ({Key}) in {Milliseconds} ms")]
+    private partial void LogEnvironmentBuilt(GrainId project, string environment, string key, long milliseconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Project}: building Python environment {Environment} failed; the build log is in the project's log")]
+    private partial void LogEnvironmentFailed(GrainId project, string environment);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Project} is ready after {Milliseconds} ms")]
     private partial void LogReady(GrainId project, long milliseconds);

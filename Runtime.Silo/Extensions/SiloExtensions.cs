@@ -1,3 +1,4 @@
+using Runtime.Execution.Python;
 using Runtime.Grains.Hosting;
 using Runtime.Silo.Agent;
 
@@ -18,6 +19,7 @@ public static class SiloExtensions
         builder.Services.AddRuntimeGrains("runtime-" + name);
         builder.Services.AddGrainDelivery(name);
         builder.Services.AddOptions<AgentOptions>().BindConfiguration(AgentOptions.Section);
+        builder.Services.AddSingleton(sp => new VenvBuilder(Path.Combine(AgentOptions.DataDirectory(sp.GetRequiredService<IConfiguration>()), "venvs")));
         builder.Services.AddSingleton<LogShipper>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LogShipper>());
         builder.Services.AddHostedService<EmbeddedAgent>();

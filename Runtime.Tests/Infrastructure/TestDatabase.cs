@@ -34,7 +34,8 @@ public sealed class TestDatabase : IAsyncLifetime
     }
 
     /// <summary>A silo in this process: the real delivery loops, with the test grains registered.</summary>
-    public Task<TestSilo> StartSiloAsync(string name = "silo-test") => TestSilo.StartAsync(ConnectionString, name);
+    public Task<TestSilo> StartSiloAsync(string name = "silo-test", IReadOnlyDictionary<string, string?>? settings = null) =>
+        TestSilo.StartAsync(ConnectionString, name, settings);
 
     /// <summary>A silo in a child process (<c>dotnet Runtime.Tests.dll silo</c>), which a test can SIGKILL.</summary>
     public TestProcess StartSiloProcess(string name) =>

@@ -19,7 +19,8 @@ public sealed class TestSilo : IAsyncDisposable
 
     public IGrainFactory Grains => _app.Services.GetRequiredService<IGrainFactory>();
 
-    public static async Task<TestSilo> StartAsync(string connectionString, string name)
+    /// <param name="settings">Configuration that differs from <see cref="TestRuntime.FastDelivery"/> for this silo.</param>
+    public static async Task<TestSilo> StartAsync(string connectionString, string name, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var builder = CreateBuilder([]);
         builder.Configuration.AddInMemoryCollection(TestRuntime.FastDelivery);
@@ -28,6 +29,8 @@ public sealed class TestSilo : IAsyncDisposable
             ["ConnectionStrings:runtime"] = connectionString,
             ["Runtime:Silo:Name"] = name,
         });
+        if (settings is not null)
+            builder.Configuration.AddInMemoryCollection(settings);
         var app = builder.Build();
         await app.StartAsync();
         return new TestSilo(app);
