@@ -36,13 +36,7 @@ internal sealed partial class BearerTokenHandler(
             return AuthenticateResult.Success(new AuthenticationTicket(CallerClaims.ToPrincipal(caller, SchemeName), SchemeName));
         }
         LogRejected(Logger, check.Rejection!.Value, Request.Method, Request.Path);
-        return Fail(check.Rejection switch
-        {
-            TokenRejection.Expired => "This token has expired. Create a new one (POST /api/workspaces/{workspace}/tokens) with a token that still works.",
-            TokenRejection.Revoked => "This token was revoked. Ask a workspace Owner for a new one.",
-            TokenRejection.MemberRemoved => "The member this token belongs to was removed from the workspace.",
-            _ => "This token is not known. Check that it was copied whole (it starts with rt_), or create a new one.",
-        });
+        return Fail(TokenRejections.Describe(check.Rejection.Value));
     }
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)

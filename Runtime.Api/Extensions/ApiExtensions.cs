@@ -1,6 +1,4 @@
 using System.Text.Json.Serialization;
-using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http.Json;
 using Runtime.Api.Auth;
 using Runtime.Api.Endpoints;
@@ -31,9 +29,7 @@ public static class ApiExtensions
             c.ProblemDetails.Extensions["traceId"] = System.Diagnostics.Activity.Current?.TraceId.ToString() ?? c.HttpContext.TraceIdentifier);
         services.AddExceptionHandler<DomainExceptionHandler>();
 
-        services.AddAuthentication(BearerTokenHandler.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null);
-        services.AddAuthorization();
+        services.AddRuntimeAuthentication();
         services.AddAppProxy();
         services.AddOpenApi(o => o.AddDocumentTransformer<BearerSecurityTransformer>());
         return builder;
@@ -61,6 +57,7 @@ public static class ApiExtensions
         api.MapProjectEndpoints();
         api.MapProjectSettingsEndpoints();
         api.MapPythonEnvironmentEndpoints();
+        app.MapSessionEndpoints();
         app.MapAppProxy();
         return app;
     }

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
-using System.Text.Encodings.Web;
 using Runtime.Api.Auth;
+using Runtime.Api.Extensions;
 using Runtime.Grains;
 using Runtime.Grains.Projects;
 using Yarp.ReverseProxy.Forwarder;
@@ -35,7 +35,7 @@ public static partial class AppProxy
 
     public static WebApplication MapAppProxy(this WebApplication app)
     {
-        app.Map($"{Prefix}/{{workspace}}/{{slug}}/{{**rest}}", ForwardAsync).RequireAuthorization().ExcludeFromDescription();
+        app.Map($"{Prefix}/{{workspace}}/{{slug}}/{{**rest}}", ForwardAsync).RequireAuthorization(AuthenticationExtensions.AppsPolicy).ExcludeFromDescription();
         return app;
     }
 
@@ -46,6 +46,12 @@ public static partial class AppProxy
         if (!http.Request.Path.Value!.EndsWith('/') && http.Request.Path.Value.Count(c => c == '/') == 3)
         {
             http.Response.Redirect($"{Prefix}/{workspace}/{slug}/{http.Request.QueryString}");
+            return;
+        }
+        if (http.User.Identity?.AuthenticationType == SessionCookieHandler.SchemeName && SameOrigin.IsForeignWrite(http.Request))
+        {
+            await WriteAsync(http, 403, "cross-origin", "Request from another site refused",
+                "A page of another site tried to use your Runtime session (a WebSocket or a form post). Open the app from its own address.");
             return;
         }
         var caller = http.User.Caller();
@@ -80,34 +86,15 @@ public static partial class AppProxy
         return WriteAsync(http, 503, "app-unavailable", $"{route.Name} is not running", why);
     }
 
-    // Browsers get a small page that refreshes itself; API clients get ProblemDetails.
+    // Browsers get a small page (one that refreshes itself while the app may come back); API clients get ProblemDetails.
     private static async Task WriteAsync(HttpContext http, int status, string kind, string title, string detail)
     {
         http.Response.StatusCode = status;
-        if (http.Request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase))
+        if (ProxyPages.Wanted(http.Request))
         {
-            http.Response.ContentType = "text/html; charset=utf-8";
-            var encoder = HtmlEncoder.Default;
-            await http.Response.WriteAsync($"""
-                <!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="5">
-                <title>{encoder.Encode(title)}</title></head>
-                <body style="font-family:sans-serif;max-width:40em;margin:4em auto"><h1>{encoder.Encode(title)}</h1>
-                <p>{encoder.Encode(detail)}</p><p>This page reloads every 5 seconds.</p></body></html>
-                """);
+            await ProxyPages.MessageAsync(http, title, detail, reload: status >= 500);
             return;
         }
         await Results.Problem(Problems.Problems.Create(status, kind, title, detail)).ExecuteAsync(http);
-    }
-
-    /// <summary>The app never sees the caller's Runtime token.</summary>
-    private sealed class StripCredentials : HttpTransformer
-    {
-        public static readonly StripCredentials Instance = new();
-
-        public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
-        {
-            await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
-            proxyRequest.Headers.Authorization = null;
-        }
     }
 }

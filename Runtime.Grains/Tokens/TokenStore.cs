@@ -25,9 +25,18 @@ public sealed record TokenCheck(Caller? Caller, TokenRejection? Rejection);
 public sealed class TokenStore(NpgsqlDataSource dataSource, TimeProvider time)
 {
     /// <summary>Checks a presented secret. One indexed query joins the token, its workspace and its member.</summary>
-    public async Task<TokenCheck> CheckAsync(string secret, CancellationToken ct = default)
+    public Task<TokenCheck> CheckAsync(string secret, CancellationToken ct = default) =>
+        ApiTokens.LooksLikeToken(secret)
+            ? CheckHashAsync(ApiTokens.Hash(secret), ct)
+            : Task.FromResult(new TokenCheck(null, TokenRejection.Unknown));
+
+    /// <summary>
+    /// Checks a token known only by its hash (a browser session holds the hash, never the secret), with
+    /// the same outcome as presenting the secret: a token revoked or expired since is refused at once.
+    /// </summary>
+    public async Task<TokenCheck> CheckHashAsync(string hash, CancellationToken ct = default)
     {
-        if (!ApiTokens.LooksLikeToken(secret))
+        if (!ApiTokens.IsHash(hash))
             return new TokenCheck(null, TokenRejection.Unknown);
 
         await using var command = dataSource.CreateCommand("""
@@ -39,7 +48,7 @@ public sealed class TokenStore(NpgsqlDataSource dataSource, TimeProvider time)
             ) m ON true
             WHERE t.hash = $1
             """);
-        command.Parameters.Add(new NpgsqlParameter { Value = ApiTokens.Hash(secret) });
+        command.Parameters.Add(new NpgsqlParameter { Value = hash });
         await using var reader = await command.ExecuteReaderAsync(ct);
         if (!await reader.ReadAsync(ct))
             return new TokenCheck(null, TokenRejection.Unknown);

@@ -1,5 +1,9 @@
+using System.Net;
 using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -16,6 +20,7 @@ public sealed class ApiFixture : IAsyncLifetime
 {
     private readonly TestDatabase _database = new();
     private WebApplicationFactory<Program>? _factory;
+    private WebApplicationFactory<Program>? _listening;
     private string _dataDirectory = "";
 
     public TestDatabase Database => _database;
@@ -32,19 +37,43 @@ public sealed class ApiFixture : IAsyncLifetime
         Default = await _database.Services.GetRequiredService<IdentityBootstrap>().EnsureAsync();
         OwnerToken = Default.OwnerToken!;
         _dataDirectory = Directory.CreateTempSubdirectory("runtime-api-").FullName;
-        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
-        {
-            foreach (var (key, value) in TestRuntime.FastDelivery)
-                b.UseSetting(key, value);
-            b.UseSetting("ConnectionStrings:runtime", _database.ConnectionString);
-            b.UseSetting("Runtime:DataDirectory", _dataDirectory);
-            b.ConfigureLogging(logging => logging.AddProvider(new RecordingLoggerProvider()));
-        });
+        _factory = CreateFactory();
         _ = _factory.Server;
+    }
+
+    private WebApplicationFactory<Program> CreateFactory() => new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
+    {
+        foreach (var (key, value) in TestRuntime.FastDelivery)
+            b.UseSetting(key, value);
+        b.UseSetting("ConnectionStrings:runtime", _database.ConnectionString);
+        b.UseSetting("Runtime:DataDirectory", _dataDirectory);
+        b.ConfigureLogging(logging => logging.AddProvider(new RecordingLoggerProvider()));
+    });
+
+    /// <summary>
+    /// The same Api, on the same database, listening on a real loopback port (started on first use): what
+    /// WebSockets through the proxy and clients with a real cookie jar need. It is a second Api node, as
+    /// a cluster has, so a session started on one is honoured by the other.
+    /// </summary>
+    public Uri ListeningAddress
+    {
+        get
+        {
+            if (_listening is null)
+            {
+                var factory = CreateFactory();
+                factory.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
+                factory.StartServer();
+                _listening = factory;
+            }
+            return new Uri(_listening.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
+        }
     }
 
     public async Task DisposeAsync()
     {
+        if (_listening is not null)
+            await _listening.DisposeAsync();
         if (_factory is not null)
             await _factory.DisposeAsync();
         await _database.DisposeAsync();
@@ -59,6 +88,9 @@ public sealed class ApiFixture : IAsyncLifetime
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return client;
     }
+
+    /// <summary>A browser-like client: no Authorization header, a cookie jar, redirects left to the test.</summary>
+    public HttpClient Browser() => _factory!.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
 
     /// <summary>A client with the default workspace's Owner token.</summary>
     public HttpClient Owner() => Client(OwnerToken);
