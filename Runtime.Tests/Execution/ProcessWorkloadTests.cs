@@ -82,6 +82,44 @@ public sealed class ProcessWorkloadTests
         Assert.Equal("time limit", exit.StopReason);
     }
 
+    [Fact]
+    public async Task MemoryLimit_StopsTheWorkloadWithThatReason()
+    {
+        var spec = Shell("python3 -c 'import time; x = bytearray(300 * 1024 * 1024); print(\"allocated\", flush=True); time.sleep(60)'") with { MemoryLimit = 100L * 1024 * 1024 };
+        await using var workload = ProcessWorkload.Start(spec, new ListSink());
+
+        var exit = await workload.Exited.WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.StartsWith("memory limit: the app used", exit.StopReason);
+        Assert.EndsWith("of 100 MiB", exit.StopReason);
+    }
+
+    [Fact]
+    public async Task Workload_OutlivesItsReader_AndIsAdoptedWithItsOutput()
+    {
+        var output = Directory.CreateTempSubdirectory("runtime-adopt-").FullName;
+        var spec = Shell("trap 'echo bye; exit 0' TERM; while true; do echo tick; sleep 0.1; done") with { OutputDirectory = output };
+        var first = new ListSink();
+        var original = ProcessWorkload.Start(spec, first);
+        await WaitForLineAsync(first, "tick");
+
+        // The process is identified by pid and start time: another start time is another process.
+        Assert.Null(ProcessWorkload.Adopt(spec, original.Pid, original.StartTime + 1, new ListSink()));
+        var second = new ListSink();
+        await using var adopted = ProcessWorkload.Adopt(spec, original.Pid, original.StartTime, second);
+        Assert.NotNull(adopted);
+        await WaitForLineAsync(second, "tick");
+        Assert.Contains(second.Lines, l => l is { Stream: "stdout", Text: "tick" });
+
+        var exit = await adopted!.StopAsync("stopped by its new agent").WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal("stopped by its new agent", exit.StopReason);
+        Assert.Equal(-1, exit.ExitCode); // not our child: its status went to its parent
+        Assert.Contains(second.Lines, l => l.Text == "bye");
+        Assert.False(IsRunning(original.Pid));
+        Directory.Delete(output, recursive: true);
+    }
+
     [Theory]
     [InlineData("", "/tmp")]
     [InlineData("/bin/true", "relative/dir")]

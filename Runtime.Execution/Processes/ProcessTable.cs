@@ -1,0 +1,46 @@
+using System.Globalization;
+
+namespace Runtime.Execution.Processes;
+
+/// <summary>What <c>/proc</c> says about processes: when one started (to tell it from a later one with the same pid) and a group's memory.</summary>
+public static class ProcessTable
+{
+    /// <summary>The process's start time in clock ticks since boot, or null when there is no such process.</summary>
+    public static long? StartTime(int pid)
+    {
+        var fields = StatFields(pid);
+        return fields is null ? null : long.Parse(fields[19], CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Resident memory, in bytes, of every process in process group <paramref name="groupId"/>.</summary>
+    public static long GroupResidentBytes(int groupId)
+    {
+        long total = 0;
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+                continue;
+            var fields = StatFields(pid);
+            // Field 5 (index 2 after the name) is the process group; field 24 (index 21) the resident pages.
+            if (fields is not null && fields[2] == groupId.ToString(CultureInfo.InvariantCulture))
+                total += long.Parse(fields[21], CultureInfo.InvariantCulture) * Environment.SystemPageSize;
+        }
+        return total;
+    }
+
+    // The fields after "pid (comm)", which may itself hold spaces and parentheses.
+    private static string[]? StatFields(int pid)
+    {
+        string stat;
+        try
+        {
+            stat = File.ReadAllText($"/proc/{pid}/stat");
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or IOException)
+        {
+            return null;
+        }
+        var end = stat.LastIndexOf(')');
+        return end < 0 ? null : stat[(end + 2)..].Split(' ');
+    }
+}
