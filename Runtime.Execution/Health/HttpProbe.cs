@@ -24,7 +24,7 @@ public sealed class HttpProbe : IDisposable
         }
     }
 
-    /// <summary>Probes every 200 ms until healthy (true), <paramref name="timeout"/> passes or <paramref name="exited"/> completes (false).</summary>
+    /// <summary>Probes every 20 ms (a refused connection costs next to nothing) until healthy (true), <paramref name="timeout"/> passes or <paramref name="exited"/> completes (false).</summary>
     public async Task<bool> WaitReadyAsync(Uri url, TimeSpan timeout, Task exited, CancellationToken cancellationToken = default)
     {
         var clock = Stopwatch.StartNew();
@@ -32,7 +32,7 @@ public sealed class HttpProbe : IDisposable
         {
             if (await CheckAsync(url, cancellationToken))
                 return true;
-            await Task.WhenAny(exited, Task.Delay(200, cancellationToken));
+            await Task.WhenAny(exited, Task.Delay(20, cancellationToken));
         }
         return false;
     }

@@ -64,6 +64,17 @@ public sealed class AssignmentQueue(NpgsqlDataSource dataSource, TimeProvider ti
         return await command.ExecuteNonQueryAsync(ct) == 1;
     }
 
+    /// <summary>
+    /// Records that <paramref name="agentId"/> now runs the workload of a finished start assignment (it adopted
+    /// the workload of an agent that died), so that stops reach it. False when the assignment is gone.
+    /// </summary>
+    public async Task<bool> AdoptAsync(Guid id, string agentId, CancellationToken ct = default)
+    {
+        await using var command = dataSource.CreateCommand("UPDATE assignments SET claimed_by = $2 WHERE id = $1 AND status = 'completed'");
+        AddParameters(command, id, agentId);
+        return await command.ExecuteNonQueryAsync(ct) == 1;
+    }
+
     /// <summary>The status of an assignment, or null when there is none with that id.</summary>
     public async Task<AssignmentStatus?> StatusAsync(Guid id, CancellationToken ct = default)
     {

@@ -40,6 +40,9 @@ public interface IProjectGrain : IGrainWithGuidKey
     /// <summary>Reported by the agent: the workload did not start, or stopped on its own.</summary>
     Task WorkloadFailed(Guid assignmentId, string reason);
 
+    /// <summary>Reported by the agent: the workload crashed or failed its health probes and was restarted, and is healthy again.</summary>
+    Task WorkloadRestarted(Guid assignmentId, string reason);
+
     /// <summary>Reported by the agent: the workload was stopped as asked.</summary>
     Task WorkloadStopped(Guid assignmentId);
 

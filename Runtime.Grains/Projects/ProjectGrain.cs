@@ -250,6 +250,13 @@ public sealed partial class ProjectGrain : Grain<ProjectState>, IProjectGrain
         return Task.CompletedTask;
     }
 
+    public Task WorkloadRestarted(Guid assignmentId, string reason)
+    {
+        if (Exists && State.AssignmentId == assignmentId && State.Status == ProjectStatus.Deployed)
+            State.Notice = $"Restarted at {Context.Now:u} because {reason}.";
+        return Task.CompletedTask;
+    }
+
     public Task WorkloadStopped(Guid assignmentId)
     {
         if (Exists && State.AssignmentId == assignmentId && State.Status == ProjectStatus.Stopping)

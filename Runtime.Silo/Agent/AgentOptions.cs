@@ -8,6 +8,21 @@ public sealed class AgentOptions
     /// <summary>How long an app may take to answer its health probe after starting.</summary>
     public TimeSpan ReadinessTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>How often a ready app's health path is probed.</summary>
+    public TimeSpan ProbeInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Consecutive failed probes after which the app is restarted.</summary>
+    public int ProbeFailures { get; set; } = 3;
+
+    /// <summary>Consecutive restarts that do not bring the app back after which it is reported Failed.</summary>
+    public int MaxRestarts { get; set; } = 5;
+
+    /// <summary>The wait before the first restart; it doubles with each further one, up to a minute.</summary>
+    public TimeSpan RestartBackoff { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Resident memory an app's processes may use together, in MiB; none when unset.</summary>
+    public long? MemoryLimitMiB { get; set; }
+
     /// <summary>The interpreter of the built-in <c>default</c> Python environment (and of any environment whose interpreter is <c>agent</c>).</summary>
     public string Python { get; set; } = "python3";
 

@@ -2,8 +2,8 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using Runtime.Execution.Health;
-using Runtime.Execution.Logs;
 using Runtime.Execution.Processes;
 using Runtime.Execution.Python;
 using Runtime.Execution.Templates;
@@ -20,8 +20,9 @@ namespace Runtime.Silo.Agent;
 
 /// <summary>
 /// The agent of the default environment, embedded in every silo: claims its assignments, unpacks the
-/// revision, starts the app from its template, waits until it answers its health probe and reports
-/// to the project; stops workloads when asked.
+/// revision, builds or reuses its Python environment, starts the app from its template under an
+/// <see cref="AppSupervisor"/> and reports to the project; stops workloads when asked. Apps whose
+/// silo died are adopted (still running) or started again by the next agent on the machine.
 /// </summary>
 public sealed partial class EmbeddedAgent(
     AssignmentQueue queue,
@@ -32,6 +33,7 @@ public sealed partial class EmbeddedAgent(
     PythonEnvironmentStore pythonEnvironments,
     VenvBuilder venvs,
     SecretCipher cipher,
+    NpgsqlDataSource dataSource,
     LogShipper logs,
     IConfiguration configuration,
     IOptions<AgentOptions> options,
@@ -39,18 +41,38 @@ public sealed partial class EmbeddedAgent(
     ILogger<EmbeddedAgent> logger) : BackgroundService
 {
     private static readonly TimeSpan Lease = TimeSpan.FromMinutes(5);
+    private static readonly TimeSpan OrphanScan = TimeSpan.FromSeconds(10);
 
     private readonly ConcurrentDictionary<Guid, Running> _running = new();
     private readonly HttpProbe _probe = new();
+    private readonly long _ownStartTime = ProcessTable.StartTime(Environment.ProcessId) ?? 0;
 
-    private sealed record Running(Guid AssignmentId, GrainId Project, ProcessWorkload Workload);
+    private sealed record Running(Guid AssignmentId, GrainId Project, AppSupervisor Supervisor, string Directory);
 
     private string AgentId => silo.Id.ToString("D");
 
+    private string Workloads => Path.Combine(AgentOptions.DataDirectory(configuration), "workloads");
+
+    private string Cluster
+    {
+        get
+        {
+            var connection = new NpgsqlConnectionStringBuilder(dataSource.ConnectionString);
+            return $"{connection.Host}:{connection.Port}/{connection.Database}";
+        }
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        TimeSpan? lastScan = null;
+        var clock = Stopwatch.StartNew();
         while (!stoppingToken.IsCancellationRequested)
         {
+            if (lastScan is null || clock.Elapsed - lastScan >= OrphanScan)
+            {
+                lastScan = clock.Elapsed;
+                await AdoptOrphansAsync(stoppingToken);
+            }
             IReadOnlyList<Assignment> claimed;
             try
             {
@@ -59,7 +81,7 @@ public sealed partial class EmbeddedAgent(
                     .. await queue.ClaimAsync(ProjectGrain.DefaultEnvironment, AgentId, 8, Lease, stoppingToken),
                 ];
             }
-            catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException)
+            catch (Exception e) when (e is NpgsqlException or TimeoutException)
             {
                 LogClaimFailed(e);
                 claimed = [];
@@ -74,7 +96,7 @@ public sealed partial class EmbeddedAgent(
             {
                 try
                 {
-                    await signals.Assignments.WaitAsync(TimeSpan.FromSeconds(5), time, stoppingToken);
+                    await signals.Assignments.WaitAsync(OrphanScan / 2, time, stoppingToken);
                 }
                 catch (OperationCanceledException)
                 {
@@ -87,11 +109,12 @@ public sealed partial class EmbeddedAgent(
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
-        // Re-adoption after a restart is not built yet: stop what runs and say so, rather than leave orphans.
+        // A silo asked to stop takes its apps with it and says so; only one that dies leaves them to be adopted.
         foreach (var running in _running.Values)
         {
             _running.TryRemove(running.AssignmentId, out _);
-            await running.Workload.StopAsync("silo stopping");
+            await running.Supervisor.StopAsync("silo stopping");
+            Remove(running.Directory);
             await Report(running.Project, p => p.WorkloadFailed(running.AssignmentId, "the silo running the app stopped; start the project again"));
         }
         _probe.Dispose();
@@ -127,12 +150,10 @@ public sealed partial class EmbeddedAgent(
     {
         var clock = Stopwatch.StartNew();
         var phases = new Dictionary<string, long>();
-        void Phase(string name)
-        {
-            phases[name] = (long)clock.Elapsed.TotalMilliseconds - phases.Values.Sum();
-        }
-        var directory = Path.Combine(DataDirectory, "workloads", spec.ProjectId.ToString("D"), $"{spec.Revision[..12]}-{assignment.Id:N}");
-        await UnpackAsync(spec.Archive, directory, ct);
+        void Phase(string name) => phases[name] = (long)clock.Elapsed.TotalMilliseconds - phases.Values.Sum();
+
+        var directory = Path.Combine(Workloads, spec.ProjectId.ToString("D"), $"{spec.Revision[..12]}-{assignment.Id:N}");
+        await UnpackAsync(spec.Archive, Path.Combine(directory, "app"), ct);
         Phase("unpackMs");
 
         PythonEnvironment python;
@@ -142,71 +163,159 @@ public sealed partial class EmbeddedAgent(
         }
         catch (PythonEnvironmentException e)
         {
-            var reason = $"building the Python environment '{spec.PythonEnvironment}' failed: {e.Message}";
             LogEnvironmentFailed(assignment.Grain, spec.PythonEnvironment);
-            await Report(assignment.Grain, p => p.WorkloadFailed(assignment.Id, reason));
-            await queue.CompleteAsync(assignment.Id, AgentId, false, JsonSerializer.SerializeToElement(new { reason }), CancellationToken.None);
+            await FailStartAsync(assignment, directory, $"building the Python environment '{spec.PythonEnvironment}' failed: {e.Message}");
             return;
         }
         Phase("venvMs");
 
-        var port = FreePort.Next();
-        var basePath = $"/apps/{spec.WorkspaceSlug}/{spec.Slug}";
-        var app = AppTemplates.Render(new TemplateInput(spec.AppType, spec.Path, port, "127.0.0.1", basePath, directory, python.Bin));
-        // Decrypted only now, held only by the workload's own process environment.
-        var settings = WorkloadEnvironment.Decrypt(cipher, spec.SettingsOwner, spec.Profile, spec.Settings);
-        var environment = new Dictionary<string, string>(settings.Variables, StringComparer.Ordinal);
-        foreach (var (key, value) in app.Environment)
-            environment[key] = value;
-        var recent = new RecentLines(logs, 20);
-        var workload = ProcessWorkload.Start(new ProcessSpec(assignment.WorkloadId, app.Command, directory, environment, settings.Secrets), recent);
-        LogStarted(assignment.Grain, spec.Revision[..12], workload.Pid, port);
-        _running[assignment.Id] = new Running(assignment.Id, assignment.Grain, workload);
-        Phase("processStartMs");
-
-        var healthy = app.HealthPath is null || await _probe.WaitReadyAsync(new Uri($"http://127.0.0.1:{port}{app.HealthPath}"), options.Value.ReadinessTimeout, workload.Exited, ct);
-        if (!_running.ContainsKey(assignment.Id))
+        var record = new WorkloadRecord(assignment.Id, assignment.Grain, assignment.WorkloadId, spec, directory, python.Bin, FreePort.Next(),
+            0, 0, Cluster, Environment.ProcessId, _ownStartTime);
+        var supervisor = Supervise(record);
+        _running[assignment.Id] = new Running(assignment.Id, assignment.Grain, supervisor, directory);
+        var outcome = await supervisor.StartAsync();
+        Phase("processStartAndReadyMs");
+        if (outcome == StartOutcome.Stopped || !_running.ContainsKey(assignment.Id))
         {
             // Stopped while starting: the stop assignment has ended it and told the project.
             await queue.CompleteAsync(assignment.Id, AgentId, false, JsonSerializer.SerializeToElement(new { reason = "stopped while starting" }), CancellationToken.None);
             return;
         }
-        if (!healthy)
+        if (outcome == StartOutcome.Failed)
         {
             _running.TryRemove(assignment.Id, out _);
-            var reason = workload.Exited.IsCompleted
-                ? $"the app exited with code {(await workload.Exited).ExitCode} while starting"
-                : $"the app did not answer its health probe ({app.HealthPath}) within {options.Value.ReadinessTimeout.TotalSeconds:0} s";
-            await workload.StopAsync("not ready");
-            await Report(assignment.Grain, p => p.WorkloadFailed(assignment.Id, reason + recent.Describe()));
-            await queue.CompleteAsync(assignment.Id, AgentId, false, JsonSerializer.SerializeToElement(new { reason }), CancellationToken.None);
+            await FailStartAsync(assignment, directory, supervisor.FailureReason!);
             return;
         }
 
-        Phase("firstHealthyMs");
-        await Report(assignment.Grain, p => p.WorkloadReady(assignment.Id, $"http://127.0.0.1:{port}"));
-        await queue.CompleteAsync(assignment.Id, AgentId, true, JsonSerializer.SerializeToElement(new { pid = workload.Pid, port, phases }), CancellationToken.None);
+        var workload = supervisor.Workload!;
+        record = record with { Pid = workload.Pid, StartTime = workload.StartTime };
+        record.Save();
+        phases.Remove("processStartAndReadyMs");
+        phases["processStartMs"] = (long)supervisor.LastSpawn.TotalMilliseconds;
+        phases["firstHealthyMs"] = (long)supervisor.LastReady.TotalMilliseconds;
+        await Report(assignment.Grain, p => p.WorkloadReady(assignment.Id, Address(record)));
+        await queue.CompleteAsync(assignment.Id, AgentId, true, JsonSerializer.SerializeToElement(new { pid = workload.Pid, port = record.Port, phases }), CancellationToken.None);
         LogReady(assignment.Grain, clock.ElapsedMilliseconds);
-        _ = WatchAsync(assignment, workload, recent);
+        _ = RunAsync(record, supervisor);
     }
 
-    // An app that ends without being asked to has crashed.
-    private async Task WatchAsync(Assignment assignment, ProcessWorkload workload, RecentLines recent)
+    private async Task FailStartAsync(Assignment assignment, string directory, string reason)
     {
-        var exit = await workload.Exited;
-        if (exit.StopReason is null && _running.TryRemove(assignment.Id, out _))
+        Remove(directory);
+        await Report(assignment.Grain, p => p.WorkloadFailed(assignment.Id, reason));
+        await queue.CompleteAsync(assignment.Id, AgentId, false, JsonSerializer.SerializeToElement(new { reason = reason.Split('\n')[0] }), CancellationToken.None);
+    }
+
+    // The supervisor of one app, from its record: the same command line on the same port after a restart or an adoption.
+    private AppSupervisor Supervise(WorkloadRecord record)
+    {
+        var spec = record.Spec;
+        var app = AppTemplates.Render(new TemplateInput(spec.AppType, spec.Path, record.Port, "127.0.0.1", $"/apps/{spec.WorkspaceSlug}/{spec.Slug}",
+            Path.Combine(record.Directory, "app"), record.VenvBin));
+        // Decrypted only now, held only by the workload's own process environment.
+        var settings = WorkloadEnvironment.Decrypt(cipher, spec.SettingsOwner, spec.Profile, spec.Settings);
+        var environment = new Dictionary<string, string>(settings.Variables, StringComparer.Ordinal);
+        foreach (var (key, value) in app.Environment)
+            environment[key] = value;
+        var limit = options.Value.MemoryLimitMiB is { } mib ? mib * 1024 * 1024 : (long?)null;
+        var process = new ProcessSpec(record.WorkloadId, app.Command, Path.Combine(record.Directory, "app"), environment, settings.Secrets,
+            MemoryLimit: limit, OutputDirectory: Path.Combine(record.Directory, "output"));
+        var health = app.HealthPath is null ? null : new Uri($"http://127.0.0.1:{record.Port}{app.HealthPath}");
+        var current = record;
+        return new AppSupervisor(process, health, options.Value, _probe, logs, logger, record.Project.ToString())
         {
-            LogCrashed(assignment.Grain, exit.ExitCode);
-            await Report(assignment.Grain, p => p.WorkloadFailed(assignment.Id, $"the app exited with code {exit.ExitCode}" + recent.Describe()));
+            Restarted = async (workload, reason) =>
+            {
+                current = current with { Pid = workload.Pid, StartTime = workload.StartTime };
+                current.Save();
+                await Report(record.Project, p => p.WorkloadRestarted(record.AssignmentId, reason));
+            },
+        };
+    }
+
+    // Watches a ready app until it is stopped or has failed for good.
+    private async Task RunAsync(WorkloadRecord record, AppSupervisor supervisor)
+    {
+        var reason = await supervisor.SuperviseAsync();
+        if (reason is not null && _running.TryRemove(record.AssignmentId, out _))
+        {
+            LogFailed(record.Project, reason.Split('\n')[0]);
+            Remove(record.Directory);
+            await Report(record.Project, p => p.WorkloadFailed(record.AssignmentId, reason));
         }
     }
 
     private async Task StopWorkloadAsync(Assignment assignment, Guid startAssignment)
     {
         if (_running.TryRemove(startAssignment, out var running))
-            await running.Workload.StopAsync("stopped");
+        {
+            await running.Supervisor.StopAsync("stopped");
+            Remove(running.Directory);
+        }
         await Report(assignment.Grain, p => p.WorkloadStopped(startAssignment));
         await queue.CompleteAsync(assignment.Id, AgentId, true, null, CancellationToken.None);
+    }
+
+    /// <summary>
+    /// Apps of this cluster whose silo died: adopted when their process still runs, otherwise started
+    /// again on the same port, so the project stays Deployed at the same address.
+    /// </summary>
+    private async Task AdoptOrphansAsync(CancellationToken ct)
+    {
+        foreach (var path in WorkloadRecord.Find(Workloads))
+        {
+            if (ct.IsCancellationRequested)
+                return;
+            var record = WorkloadRecord.Read(path);
+            if (record is null || record.Cluster != Cluster || _running.ContainsKey(record.AssignmentId)
+                || ProcessTable.StartTime(record.OwnerPid) == record.OwnerStartTime)
+                continue;
+            try
+            {
+                await AdoptAsync(record, ct);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogAdoptionFailed(e, record.Project);
+            }
+        }
+    }
+
+    private async Task AdoptAsync(WorkloadRecord record, CancellationToken ct)
+    {
+        // Ours from now on; a sibling silo scanning at the same moment sees a live owner and leaves it.
+        record = record with { OwnerPid = Environment.ProcessId, OwnerStartTime = _ownStartTime };
+        record.Save();
+        if (!await queue.AdoptAsync(record.AssignmentId, AgentId, ct))
+        {
+            // The project moved on (stopped, deleted, rolled) while no agent watched: nothing to keep.
+            if (ProcessTable.StartTime(record.Pid) == record.StartTime)
+                Signals.SendToGroup(record.Pid, Signals.SigKill);
+            Remove(record.Directory);
+            return;
+        }
+        var supervisor = Supervise(record);
+        _running[record.AssignmentId] = new Running(record.AssignmentId, record.Project, supervisor, record.Directory);
+        if (supervisor.Adopt(record.Pid, record.StartTime))
+            LogAdopted(record.Project, record.Pid);
+        else
+        {
+            LogRestartingOrphan(record.Project);
+            var outcome = await supervisor.StartAsync();
+            if (outcome != StartOutcome.Ready)
+            {
+                _running.TryRemove(record.AssignmentId, out _);
+                Remove(record.Directory);
+                if (outcome == StartOutcome.Failed)
+                    await Report(record.Project, p => p.WorkloadFailed(record.AssignmentId, supervisor.FailureReason!));
+                return;
+            }
+            record = record with { Pid = supervisor.Workload!.Pid, StartTime = supervisor.Workload.StartTime };
+            record.Save();
+            await Report(record.Project, p => p.WorkloadRestarted(record.AssignmentId, "the silo running it died and the process was gone"));
+        }
+        _ = RunAsync(record, supervisor);
     }
 
     // The project's Python environment, built on first use and reused after; its build output goes to the project's log.
@@ -216,7 +325,7 @@ public sealed partial class EmbeddedAgent(
             ?? throw new PythonEnvironmentException($"the workspace has no Python environment '{spec.PythonEnvironment}'");
         var interpreter = environment.Interpreter == PythonEnvironmentStore.AgentInterpreter ? options.Value.Python : environment.Interpreter;
         var built = await venvs.EnsureAsync(new PythonEnvironmentSpec(interpreter, environment.Requirements, environment.InheritSystemPackages),
-            line => logs.Write(new LogLine(assignment.WorkloadId, "build", DateTimeOffset.UtcNow, line)), ct);
+            line => logs.Write(new Execution.Logs.LogLine(assignment.WorkloadId, "build", DateTimeOffset.UtcNow, line)), ct);
         if (!built.Reused)
             LogEnvironmentBuilt(assignment.Grain, spec.PythonEnvironment, built.Key, (long)built.Took.TotalMilliseconds);
         return built;
@@ -238,6 +347,21 @@ public sealed partial class EmbeddedAgent(
             throw new InvalidOperationException($"unpacking the revision failed: {error.Trim()}");
     }
 
+    private static string Address(WorkloadRecord record) => $"http://127.0.0.1:{record.Port}";
+
+    private void Remove(string directory)
+    {
+        try
+        {
+            if (Directory.Exists(directory))
+                Directory.Delete(directory, recursive: true);
+        }
+        catch (IOException e)
+        {
+            LogCleanupFailed(e, directory);
+        }
+    }
+
     private async Task Report(GrainId project, Func<IProjectGrain, Task> call)
     {
         try
@@ -250,27 +374,6 @@ public sealed partial class EmbeddedAgent(
         }
     }
 
-    private string DataDirectory => AgentOptions.DataDirectory(configuration);
-
-    /// <summary>Passes lines on to the shipper and keeps the last few for failure reasons.</summary>
-    private sealed class RecentLines(ILogSink next, int keep) : ILogSink
-    {
-        private readonly ConcurrentQueue<string> _lines = new();
-
-        public void Write(LogLine line)
-        {
-            next.Write(line);
-            _lines.Enqueue(line.Text);
-            while (_lines.Count > keep)
-                _lines.TryDequeue(out _);
-        }
-
-        public string Describe() => _lines.IsEmpty ? "" : "; last lines:\n" + string.Join('\n', _lines.TakeLast(10));
-    }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Started {Project} revision {Revision} as pid {Pid} on port {Port}")]
-    private partial void LogStarted(GrainId project, string revision, int pid, int port);
-
     [LoggerMessage(Level = LogLevel.Information, Message = "{Project}: built Python environment {Environment} ({Key}) in {Milliseconds} ms")]
     private partial void LogEnvironmentBuilt(GrainId project, string environment, string key, long milliseconds);
 
@@ -280,8 +383,20 @@ public sealed partial class EmbeddedAgent(
     [LoggerMessage(Level = LogLevel.Information, Message = "{Project} is ready after {Milliseconds} ms")]
     private partial void LogReady(GrainId project, long milliseconds);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{Project}'s app exited on its own with code {ExitCode}")]
-    private partial void LogCrashed(GrainId project, int exitCode);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Project} failed for good: {Reason}")]
+    private partial void LogFailed(GrainId project, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Project}: adopted pid {Pid}, whose silo died")]
+    private partial void LogAdopted(GrainId project, int pid);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Project}: its silo died and its process is gone; starting it again")]
+    private partial void LogRestartingOrphan(GrainId project);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not adopt {Project}")]
+    private partial void LogAdoptionFailed(Exception error, GrainId project);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not remove workload folder {Directory}")]
+    private partial void LogCleanupFailed(Exception error, string directory);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not claim assignments; retrying")]
     private partial void LogClaimFailed(Exception error);

@@ -24,9 +24,13 @@ public static class TestRuntime
         // Every process of a test shares one master key, as every process of an installation does.
         ["Runtime:Secrets:MasterKey"] = MasterKey,
         ["Runtime:Git:AllowLocalRepositories"] = "true",
-        // Apps are started with Debian's interpreter, which has Flask, until projects build their own environments.
+        // The built-in default Python environment is Debian's interpreter, which has Flask.
         ["Runtime:Agent:Python"] = "/usr/bin/python3",
         ["Runtime:Agent:ReadinessTimeout"] = "00:00:08",
+        ["Runtime:Agent:ProbeInterval"] = "00:00:00.500",
+        ["Runtime:Agent:ProbeFailures"] = "2",
+        ["Runtime:Agent:MaxRestarts"] = "2",
+        ["Runtime:Agent:RestartBackoff"] = "00:00:00.100",
         ["Runtime:DataDirectory"] = Path.Combine(Path.GetTempPath(), $"runtime-test-data-{Environment.ProcessId}"),
     };
 

@@ -1,0 +1,204 @@
+using System.Collections.Concurrent;
+using Runtime.Execution.Health;
+using Runtime.Execution.Logs;
+using Runtime.Execution.Processes;
+
+namespace Runtime.Silo.Agent;
+
+/// <summary>How a supervised start ended.</summary>
+internal enum StartOutcome
+{
+    Ready,
+    Failed,
+    Stopped,
+}
+
+/// <summary>
+/// Keeps one app running: starts its process and waits until it answers its health path; then probes
+/// it every <see cref="AgentOptions.ProbeInterval"/>. A crash, or <see cref="AgentOptions.ProbeFailures"/>
+/// failed probes in a row, restart it after a backoff that doubles; after
+/// <see cref="AgentOptions.MaxRestarts"/> restarts in a row that do not bring it back, it has failed.
+/// </summary>
+internal sealed partial class AppSupervisor(
+    ProcessSpec spec, Uri? health, AgentOptions options, HttpProbe probe, ILogSink sink, ILogger logger, string project)
+{
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly RecentLines _recent = new(sink, 20);
+    private ProcessWorkload? _workload;
+
+    /// <summary>The process now running, for the agent's record of it.</summary>
+    public ProcessWorkload? Workload => _workload;
+
+    /// <summary>Called with the new process after each restart.</summary>
+    public Func<ProcessWorkload, string, Task>? Restarted { get; init; }
+
+    /// <summary>Why the app last failed, with its last lines.</summary>
+    public string? FailureReason { get; private set; }
+
+    public bool IsStopping => _stopping.IsCancellationRequested;
+
+    /// <summary>Starts the app, restarting it while it crashes during start, until it is ready, has failed, or was stopped.</summary>
+    public async Task<StartOutcome> StartAsync()
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            if (attempt > 0 && !await BackoffAsync(attempt))
+                return StartOutcome.Stopped;
+            var (outcome, crashed) = await LaunchAsync();
+            if (outcome != StartOutcome.Failed || !crashed || attempt >= options.MaxRestarts)
+                return outcome;
+            LogRestarting(project, attempt + 1, FailureReason!);
+        }
+    }
+
+    /// <summary>How long spawning the last started process took, and then its wait for the first healthy probe.</summary>
+    public TimeSpan LastSpawn { get; private set; }
+
+    public TimeSpan LastReady { get; private set; }
+
+    /// <summary>Takes over the app's process if it still runs (a new agent adopting it); false when it is gone.</summary>
+    public bool Adopt(int pid, long startTime)
+    {
+        _workload = ProcessWorkload.Adopt(spec, pid, startTime, _recent);
+        return _workload is not null;
+    }
+
+    /// <summary>Watches a ready app until it is stopped (null) or has failed for good (the reason).</summary>
+    public async Task<string?> SuperviseAsync()
+    {
+        while (!IsStopping)
+        {
+            var reason = await WatchAsync();
+            if (reason is null)
+                return null;
+            LogUnhealthy(project, reason);
+            await _workload!.StopAsync("restarting: " + reason, TimeSpan.FromSeconds(5));
+            _recent.Add($"[runtime] restarting the app: {reason}");
+            var outcome = await RestartAsync();
+            if (outcome == StartOutcome.Stopped)
+                return null;
+            if (outcome == StartOutcome.Failed)
+                return FailureReason;
+            await Restarted!(_workload!, reason);
+        }
+        return null;
+    }
+
+    public async Task StopAsync(string reason)
+    {
+        await _stopping.CancelAsync();
+        if (_workload is { } workload)
+            await workload.StopAsync(reason);
+    }
+
+    private async Task<StartOutcome> RestartAsync()
+    {
+        for (var attempt = 1; attempt <= options.MaxRestarts; attempt++)
+        {
+            if (!await BackoffAsync(attempt))
+                return StartOutcome.Stopped;
+            var (outcome, _) = await LaunchAsync();
+            if (outcome != StartOutcome.Failed)
+                return outcome;
+            LogRestarting(project, attempt, FailureReason!);
+        }
+        FailureReason = $"the app did not come back after {options.MaxRestarts} restarts: {FailureReason}";
+        return StartOutcome.Failed;
+    }
+
+    // One start: Ready, Failed (crashed: exited by itself; else never ready), or Stopped meanwhile.
+    private async Task<(StartOutcome, bool Crashed)> LaunchAsync()
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var workload = _workload = ProcessWorkload.Start(spec, _recent);
+        LastSpawn = clock.Elapsed;
+        LogStarted(project, workload.Pid);
+        var ready = health is null || await probe.WaitReadyAsync(health, options.ReadinessTimeout, workload.Exited, _stopping.Token).ContinueWith(t => t.IsCompletedSuccessfully && t.Result);
+        LastReady = clock.Elapsed - LastSpawn;
+        if (IsStopping)
+        {
+            await workload.StopAsync("stopped");
+            return (StartOutcome.Stopped, false);
+        }
+        if (ready)
+            return (StartOutcome.Ready, false);
+        var crashed = workload.Exited.IsCompleted;
+        var why = crashed
+            ? $"the app exited with code {(await workload.Exited).ExitCode} while starting"
+            : $"the app did not answer its health probe ({health!.AbsolutePath}) within {options.ReadinessTimeout.TotalSeconds:0} s";
+        await workload.StopAsync("not ready");
+        FailureReason = why + _recent.Describe();
+        return (StartOutcome.Failed, crashed);
+    }
+
+    // Null when stopped; otherwise why the app needs a restart.
+    private async Task<string?> WatchAsync()
+    {
+        var failures = 0;
+        var workload = _workload!;
+        while (!IsStopping)
+        {
+            var tick = Task.Delay(options.ProbeInterval, _stopping.Token);
+            if (await Task.WhenAny(workload.Exited, tick) == workload.Exited)
+            {
+                if (IsStopping)
+                    return null;
+                var exit = await workload.Exited;
+                return exit.StopReason ?? (exit.ExitCode < 0 ? "the app exited" : $"the app exited with code {exit.ExitCode}");
+            }
+            if (IsStopping || health is null)
+                continue;
+            if (await probe.CheckAsync(health, CancellationToken.None))
+                failures = 0;
+            else if (++failures >= options.ProbeFailures)
+                return $"{failures} health probes of {health.AbsolutePath} failed in a row";
+        }
+        return null;
+    }
+
+    private async Task<bool> BackoffAsync(int attempt)
+    {
+        var delay = TimeSpan.FromTicks(Math.Min(options.RestartBackoff.Ticks * (1L << Math.Min(attempt - 1, 16)), TimeSpan.FromMinutes(1).Ticks));
+        try
+        {
+            await Task.Delay(delay, _stopping.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    public string Describe() => _recent.Describe();
+
+    /// <summary>Passes lines on and keeps the last few for failure reasons.</summary>
+    private sealed class RecentLines(ILogSink next, int keep) : ILogSink
+    {
+        private readonly ConcurrentQueue<string> _lines = new();
+
+        public void Write(LogLine line)
+        {
+            next.Write(line);
+            Add(line.Text);
+        }
+
+        public void Add(string text)
+        {
+            _lines.Enqueue(text);
+            while (_lines.Count > keep)
+                _lines.TryDequeue(out _);
+        }
+
+        public string Describe() => _lines.IsEmpty ? "" : "; last lines:\n" + string.Join('\n', _lines.TakeLast(10));
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Project}: started pid {Pid}")]
+    private partial void LogStarted(string project, int pid);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Project}: restart {Attempt} after: {Reason}")]
+    private partial void LogRestarting(string project, int attempt, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Project} needs a restart: {Reason}")]
+    private partial void LogUnhealthy(string project, string reason);
+}
