@@ -5,11 +5,12 @@ namespace Runtime.Execution.Processes;
 /// <summary>What <c>/proc</c> says about processes: when one started (to tell it from a later one with the same pid) and a group's memory.</summary>
 public static class ProcessTable
 {
-    /// <summary>The process's start time in clock ticks since boot, or null when there is no such process.</summary>
+    /// <summary>The process's start time in clock ticks since boot, or null when there is no such process (or only its zombie).</summary>
     public static long? StartTime(int pid)
     {
         var fields = StatFields(pid);
-        return fields is null ? null : long.Parse(fields[19], CultureInfo.InvariantCulture);
+        // A zombie has exited; it only waits for a parent to collect its status.
+        return fields is null || fields[0] == "Z" ? null : long.Parse(fields[19], CultureInfo.InvariantCulture);
     }
 
     /// <summary>Resident memory, in bytes, of every process in process group <paramref name="groupId"/>.</summary>

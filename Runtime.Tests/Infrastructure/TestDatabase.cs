@@ -38,8 +38,13 @@ public sealed class TestDatabase : IAsyncLifetime
         TestSilo.StartAsync(ConnectionString, name, settings);
 
     /// <summary>A silo in a child process (<c>dotnet Runtime.Tests.dll silo</c>), which a test can SIGKILL.</summary>
-    public TestProcess StartSiloProcess(string name) =>
-        TestProcess.Start(name, ["silo"], TestRuntime.ChildEnvironment(ConnectionString, name));
+    public TestProcess StartSiloProcess(string name, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var all = TestRuntime.ChildEnvironment(ConnectionString, name);
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+            all[key] = value;
+        return TestProcess.Start(name, ["silo"], all);
+    }
 
     public async Task<T?> ScalarAsync<T>(string sql, params object[] parameters)
     {

@@ -197,7 +197,7 @@ public sealed class ProjectAppTests(ApiFixture api) : IClassFixture<ApiFixture>,
         }, body => body == content, TimeSpan.FromSeconds(40), $"'{content}'");
 
     [Fact]
-    public async Task AppThatExitsAtOnce_Fails_WithItsLastLogLines()
+    public async Task AppThatExitsAtOnce_FailsAfterItsRestarts_WithItsLastLogLines()
     {
         using var repository = GitTestRepository.Create(new Dictionary<string, string> { ["app.py"] = "import sys\nprint('cannot connect to the warehouse', flush=True)\nsys.exit(4)\n" });
         var slug = await CreateAsync(repository.FileUrl);
@@ -208,6 +208,10 @@ public sealed class ProjectAppTests(ApiFixture api) : IClassFixture<ApiFixture>,
         var reason = failed.GetProperty("failure").GetProperty("reason").GetString()!;
         Assert.Contains("exited with code 4", reason);
         Assert.Contains("cannot connect to the warehouse", reason);
+        // Started once and restarted twice (Runtime:Agent:MaxRestarts in the tests), each time printing its line.
+        var logs = await Eventually.Get(async () => await (await api.Owner().GetAsync($"/api/workspaces/default/projects/{slug}/logs?tail=100")).Json(),
+            l => l.EnumerateArray().Count(x => x.GetProperty("line").GetString() == "cannot connect to the warehouse") >= 3, TimeSpan.FromSeconds(10), "three starts in the log");
+        Assert.Equal(3, logs.EnumerateArray().Count(x => x.GetProperty("line").GetString() == "cannot connect to the warehouse"));
     }
 
     [Fact]

@@ -37,6 +37,26 @@ internal static class TestApps
         print("serving under", base, flush=True)
         """, StringComparison.Ordinal);
 
+    /// <summary>
+    /// A Flask app that tells its pid (/pid), logs each request, and can be made unhealthy: after /break its
+    /// base path (the health path) answers 500.
+    /// </summary>
+    public static string Breakable => Flask("breakable").Replace("print(\"serving under\", base, flush=True)", """
+        broken = []
+        @app.before_request
+        def health():
+            if broken and request.path == base:
+                return "broken", 500
+        @app.route(base + "pid")
+        def pid():
+            return str(os.getpid())
+        @app.route(base + "break")
+        def breaks():
+            broken.append(True)
+            return "broken now"
+        print("serving under", base, "as pid", os.getpid(), flush=True)
+        """, StringComparison.Ordinal);
+
     /// <summary>An app that never answers its health probe.</summary>
     public const string NeverReady = "import time\nprint('warming up forever', flush=True)\ntime.sleep(600)\n";
 
