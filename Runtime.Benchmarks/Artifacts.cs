@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace Runtime.Benchmarks;
@@ -5,7 +6,12 @@ namespace Runtime.Benchmarks;
 /// <summary>Where the benchmarks write their JSON: <c>artifacts/benchmarks/</c> at the repository root.</summary>
 internal static class Artifacts
 {
-    private static readonly JsonSerializerOptions Indented = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    private static readonly JsonSerializerOptions Indented = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        // Read by people too: keep quotes, arrows and ellipses as they are.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     /// <summary>Writes <paramref name="result"/> to <c>artifacts/benchmarks/&lt;name&gt;.json</c> and returns the path.</summary>
     public static async Task<string> WriteAsync(string name, object result)
