@@ -57,9 +57,7 @@ internal static class GrainsBenchmark
             calls = new { callers = Callers, grains = Grains, roundSeconds = RoundLength.TotalSeconds, grainCallsPerSecond = grainRate, bareTransactionsPerSecond = bareRate, ratio, grainRounds = grainRates, bareRounds = bareRates, target = 0.7 },
             reminders = new { count = Reminders, windowSeconds = ReminderWindow.TotalSeconds, fired = reminders.Fired, exactlyOnce = reminders.ExactlyOnce, p50Ms = reminders.P50, p99Ms = reminders.P99, maxMs = reminders.Max, targetP99Ms = 250 },
         };
-        var output = Path.Combine(FindRepositoryRoot(), "artifacts", "benchmarks", "grains.json");
-        Directory.CreateDirectory(Path.GetDirectoryName(output)!);
-        await File.WriteAllTextAsync(output, JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));
+        var output = await Artifacts.WriteAsync("grains", result);
         Console.WriteLine($"\nwrote {output}");
 
         var correct = callsOk && reminders.Fired == Reminders && reminders.ExactlyOnce;
@@ -205,15 +203,5 @@ internal static class GrainsBenchmark
         var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration).AddLogging();
         services.AddGrainRuntime("bench-client").AddGrain<IBenchGrain, BenchGrain>("bench", BenchGrain.Table);
         return services.BuildServiceProvider();
-    }
-
-    private static string FindRepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Runtime.sln")))
-                return directory.FullName;
-        }
-        return Directory.GetCurrentDirectory();
     }
 }

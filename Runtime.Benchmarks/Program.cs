@@ -1,10 +1,13 @@
 using Runtime.Benchmarks;
+using Runtime.Benchmarks.Apps;
 
 switch (args.FirstOrDefault())
 {
     case "grains":
         return await GrainsBenchmark.RunAsync();
+    case "apps":
+        return await AppsBenchmark.RunAsync();
     default:
-        Console.Error.WriteLine("Usage: dotnet run -c Release --project Runtime.Benchmarks -- grains");
+        Console.Error.WriteLine("Usage: dotnet run -c Release --project Runtime.Benchmarks -- grains|apps");
         return 2;
 }
