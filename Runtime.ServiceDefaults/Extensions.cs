@@ -27,6 +27,8 @@ public static class Extensions
             {
                 ["Logging:LogLevel:Default"] = "Information",
                 ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+                // Two Information lines per proxied request would cost more than the forwarding itself.
+                ["Logging:LogLevel:Yarp"] = "Warning",
             },
         });
         builder.Logging.ClearProviders();

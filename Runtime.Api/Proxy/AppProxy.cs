@@ -19,6 +19,7 @@ public static partial class AppProxy
     public static IServiceCollection AddAppProxy(this IServiceCollection services)
     {
         services.AddHttpForwarder();
+        services.AddSingleton<RouteCache>();
         // One client for every app: no proxy, no redirects, no cookies, bytes passed through as they are.
         services.AddSingleton(new HttpMessageInvoker(new SocketsHttpHandler
         {
@@ -40,7 +41,7 @@ public static partial class AppProxy
     }
 
     private static async Task ForwardAsync(
-        string workspace, string slug, HttpContext http, IGrainFactory grains, ProjectStore projects, IHttpForwarder forwarder, HttpMessageInvoker client)
+        string workspace, string slug, HttpContext http, RouteCache routes, IHttpForwarder forwarder, HttpMessageInvoker client)
     {
         // Apps serve under their base path with a trailing slash; relative links break without it.
         if (!http.Request.Path.Value!.EndsWith('/') && http.Request.Path.Value.Count(c => c == '/') == 3)
@@ -57,8 +58,7 @@ public static partial class AppProxy
         var caller = http.User.Caller();
         if (workspace != caller.WorkspaceSlug && !(Guid.TryParse(workspace, out var wid) && wid == caller.WorkspaceId))
             throw new NotFoundException("workspace", workspace);
-        var id = await projects.FindAsync(caller.WorkspaceId, slug, http.RequestAborted) ?? throw new NotFoundException("project", slug);
-        var route = await grains.Get<IProjectGrain>(id).Route();
+        var (route, cached) = await routes.GetAsync(caller.WorkspaceId, slug, http.RequestAborted);
         if (route.Address is null)
         {
             await UnavailableAsync(http, route);
@@ -66,6 +66,20 @@ public static partial class AppProxy
         }
 
         var error = await forwarder.SendAsync(http, route.Address, client, ForwarderRequestConfig.Empty, StripCredentials.Instance);
+        if (error == ForwarderError.Request && cached && !http.Response.HasStarted && HasNoBody(http.Request))
+        {
+            // The remembered address may be stale (the app stopped or moved): ask again, once.
+            routes.Forget(caller.WorkspaceId, slug);
+            (route, _) = await routes.GetAsync(caller.WorkspaceId, slug, http.RequestAborted);
+            if (route.Address is null)
+            {
+                http.Response.Clear();
+                await UnavailableAsync(http, route);
+                return;
+            }
+            http.Features.Set<IForwarderErrorFeature>(null);
+            error = await forwarder.SendAsync(http, route.Address, client, ForwarderRequestConfig.Empty, StripCredentials.Instance);
+        }
         if (error != ForwarderError.None && !http.Response.HasStarted)
         {
             http.Response.StatusCode = StatusCodes.Status502BadGateway;
@@ -73,6 +87,9 @@ public static partial class AppProxy
                 "Runtime could not reach the app; it may have just crashed. Its log says more (GET …/projects/{slug}/logs).");
         }
     }
+
+    private static bool HasNoBody(HttpRequest request) =>
+        request.ContentLength is null or 0 && !request.Headers.ContainsKey("Transfer-Encoding");
 
     private static Task UnavailableAsync(HttpContext http, ProjectRoute route)
     {
