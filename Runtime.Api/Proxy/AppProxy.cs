@@ -58,7 +58,7 @@ public static partial class AppProxy
         var caller = http.User.Caller();
         if (workspace != caller.WorkspaceSlug && !(Guid.TryParse(workspace, out var wid) && wid == caller.WorkspaceId))
             throw new NotFoundException("workspace", workspace);
-        var (route, cached) = await routes.GetAsync(caller.WorkspaceId, slug, http.RequestAborted);
+        var route = await routes.GetAsync(caller.WorkspaceId, slug, http.RequestAborted);
         if (route.Address is null)
         {
             await UnavailableAsync(http, route);
@@ -66,20 +66,6 @@ public static partial class AppProxy
         }
 
         var error = await forwarder.SendAsync(http, route.Address, client, ForwarderRequestConfig.Empty, StripCredentials.Instance);
-        if (error == ForwarderError.Request && cached && !http.Response.HasStarted && HasNoBody(http.Request))
-        {
-            // The remembered address may be stale (the app stopped or moved): ask again, once.
-            routes.Forget(caller.WorkspaceId, slug);
-            (route, _) = await routes.GetAsync(caller.WorkspaceId, slug, http.RequestAborted);
-            if (route.Address is null)
-            {
-                http.Response.Clear();
-                await UnavailableAsync(http, route);
-                return;
-            }
-            http.Features.Set<IForwarderErrorFeature>(null);
-            error = await forwarder.SendAsync(http, route.Address, client, ForwarderRequestConfig.Empty, StripCredentials.Instance);
-        }
         if (error != ForwarderError.None && !http.Response.HasStarted)
         {
             http.Response.StatusCode = StatusCodes.Status502BadGateway;
@@ -87,9 +73,6 @@ public static partial class AppProxy
                 "Runtime could not reach the app; it may have just crashed. Its log says more (GET …/projects/{slug}/logs).");
         }
     }
-
-    private static bool HasNoBody(HttpRequest request) =>
-        request.ContentLength is null or 0 && !request.Headers.ContainsKey("Transfer-Encoding");
 
     private static Task UnavailableAsync(HttpContext http, ProjectRoute route)
     {

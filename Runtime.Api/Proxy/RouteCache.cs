@@ -5,40 +5,36 @@ using Runtime.Grains.Projects;
 namespace Runtime.Api.Proxy;
 
 /// <summary>
-/// Where the proxy sends an app's traffic, remembered for half a second so that a busy app costs one
-/// lookup per interval rather than two database round trips per request. Only a Deployed project's
-/// route is kept; a route that turns out stale (the app moved or stopped) is <see cref="Forget">forgotten</see>
-/// and looked up again.
+/// Where the proxy sends an app's traffic. Which project a workspace's slug names is remembered (it
+/// changes only when the project is deleted, which the grain then says); the route itself is asked
+/// of the project's grain on every request, so that a stopped or moved app is never reached at an old
+/// address, which by then may belong to another app.
 /// </summary>
-public sealed class RouteCache(IGrainFactory grains, ProjectStore projects, TimeProvider time)
+public sealed class RouteCache(IGrainFactory grains, ProjectStore projects)
 {
-    private static readonly TimeSpan Lifetime = TimeSpan.FromMilliseconds(500);
     private const int MaxEntries = 10_000;
 
-    private readonly ConcurrentDictionary<(Guid Workspace, string Slug), Entry> _entries = new();
+    private readonly ConcurrentDictionary<(Guid Workspace, string Slug), Guid> _ids = new();
 
-    private sealed record Entry(ProjectRoute Route, DateTimeOffset Expires);
-
-    /// <summary>The project's route; <paramref name="cached"/> says whether it came from the cache.</summary>
-    public async Task<(ProjectRoute Route, bool Cached)> GetAsync(Guid workspaceId, string slug, CancellationToken ct)
+    public async Task<ProjectRoute> GetAsync(Guid workspaceId, string slug, CancellationToken ct)
     {
         var key = (workspaceId, slug);
-        var now = time.GetUtcNow();
-        if (_entries.TryGetValue(key, out var entry) && entry.Expires > now)
-            return (entry.Route, true);
-
+        if (_ids.TryGetValue(key, out var known))
+        {
+            try
+            {
+                return await grains.Get<IProjectGrain>(known).Route();
+            }
+            catch (NotFoundException)
+            {
+                _ids.TryRemove(key, out _); // deleted; the slug may name a newer project now
+            }
+        }
         var id = await projects.FindAsync(workspaceId, slug, ct) ?? throw new NotFoundException("project", slug);
         var route = await grains.Get<IProjectGrain>(id).Route();
-        if (route.Address is null)
-            _entries.TryRemove(key, out _);
-        else
-        {
-            if (_entries.Count >= MaxEntries)
-                _entries.Clear();
-            _entries[key] = new Entry(route, now + Lifetime);
-        }
-        return (route, false);
+        if (_ids.Count >= MaxEntries)
+            _ids.Clear();
+        _ids[key] = id;
+        return route;
     }
-
-    public void Forget(Guid workspaceId, string slug) => _entries.TryRemove((workspaceId, slug), out _);
 }

@@ -37,19 +37,39 @@ public sealed class ChildProcess : IAsyncDisposable
             info.Environment[key] = value;
 
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
-        var exited = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) output.Line(name, e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) output.Line(name, e.Data); };
-        process.Exited += (_, _) =>
-        {
-            // Exited fires before the redirected streams are drained; wait for them so no last line is lost.
-            process.WaitForExit();
-            exited.TrySetResult(process.ExitCode);
-        };
+        var exitCode = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.Exited += (_, _) => exitCode.TrySetResult(process.ExitCode);
         process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return new ChildProcess(name, process) { Exited = exited.Task };
+        process.StandardInput.Close();
+        // Each stream is read on a thread of its own: a busy thread pool in this process must never
+        // leave the child blocked on a full pipe (and deaf to the signal that would stop it).
+        var streams = new[] { Forward(name, "stdout", process.StandardOutput, output), Forward(name, "stderr", process.StandardError, output) };
+        if (process.HasExited)
+            exitCode.TrySetResult(process.ExitCode);
+        // The exit is reported once the output is read to its end, so no last line is lost.
+        var exited = Task.WhenAll(streams).ContinueWith(_ => exitCode.Task, TaskScheduler.Default).Unwrap();
+        return new ChildProcess(name, process) { Exited = exited };
+    }
+
+    private static Task Forward(string name, string stream, StreamReader reader, ConsoleOutput output)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        new Thread(() =>
+        {
+            try
+            {
+                while (reader.ReadLine() is { } line)
+                    output.Line(name, line);
+            }
+            catch (IOException)
+            {
+            }
+            finally
+            {
+                done.TrySetResult();
+            }
+        }) { IsBackground = true, Name = $"{name} {stream}" }.Start();
+        return done.Task;
     }
 
     /// <summary>SIGTERM (the host's graceful shutdown), then SIGKILL of the whole tree after <paramref name="grace"/>.</summary>

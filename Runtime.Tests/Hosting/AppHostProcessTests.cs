@@ -106,10 +106,18 @@ public sealed partial class AppHostProcessTests : IDisposable
         var children = PidPattern().Matches(output).Select(m => int.Parse(m.Groups[1].Value)).ToList();
         Assert.NotEmpty(children);
 
-        host.Process.Signal(Signals.SigInt);
+        // A test run started in the background (`dotnet test &`) ignores SIGINT, and so does every process it
+        // starts, as POSIX shells arrange; the AppHost then stops on SIGTERM, which it treats alike.
+        host.Process.Signal(SigintIgnored(host.Process.Pid) ? Signals.SigTerm : Signals.SigInt);
 
         Assert.Equal(0, await host.Process.WaitForExitAsync(TimeSpan.FromSeconds(60)));
         Assert.All(children, pid => Assert.False(Signals.IsAlive(pid), $"process {pid} is still running after the AppHost stopped"));
+    }
+
+    private static bool SigintIgnored(int pid)
+    {
+        var ignored = File.ReadAllLines($"/proc/{pid}/status").Single(l => l.StartsWith("SigIgn:", StringComparison.Ordinal))["SigIgn:".Length..].Trim();
+        return (Convert.ToUInt64(ignored, 16) & (1UL << (Signals.SigInt - 1))) != 0;
     }
 
     private sealed record RunningAppHost(TestProcess Process, Uri Url) : IAsyncDisposable
