@@ -15,7 +15,7 @@ internal sealed partial class SessionCookieHandler(
     ILoggerFactory loggerFactory,
     UrlEncoder encoder,
     SessionCookie cookies,
-    TokenStore tokens,
+    TokenChecks tokens,
     IProblemDetailsService problems) : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
     public const string SchemeName = "Session";

@@ -33,7 +33,7 @@ public static partial class SessionEndpoints
         return app;
     }
 
-    private static async Task<IResult> Create(HttpContext http, TokenStore tokens, SessionCookie cookies, IOptions<JsonOptions> json, ILoggerFactory loggers)
+    private static async Task<IResult> Create(HttpContext http, TokenChecks tokens, SessionCookie cookies, IOptions<JsonOptions> json, ILoggerFactory loggers)
     {
         var request = http.Request;
         LoginAttempt attempt;

@@ -39,9 +39,26 @@ public static class ApiExtensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.Use(ForgetCachesOnChange);
         app.UseAuthentication();
         app.UseAuthorization();
         return app;
+    }
+
+    // What this process changes, its caches forget before the response goes out; other processes
+    // forget when the change feed tells them, a few milliseconds later.
+    private static Task ForgetCachesOnChange(HttpContext http, RequestDelegate next)
+    {
+        if (http.Request.Path.StartsWithSegments("/api") && !HttpMethods.IsGet(http.Request.Method) && !HttpMethods.IsHead(http.Request.Method))
+        {
+            http.Response.OnStarting(() =>
+            {
+                http.RequestServices.GetRequiredService<TokenChecks>().ForgetAll();
+                http.RequestServices.GetRequiredService<RouteCache>().ForgetAll();
+                return Task.CompletedTask;
+            });
+        }
+        return next(http);
     }
 
     public static WebApplication MapRuntimeApi(this WebApplication app)

@@ -1,3 +1,4 @@
+using Runtime.Grains.Caching;
 using Microsoft.AspNetCore.Authentication;
 using Runtime.Api.Auth;
 
@@ -19,6 +20,8 @@ public static class AuthenticationExtensions
     {
         services.AddOptions<BrowserSessionOptions>().BindConfiguration(BrowserSessionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<SessionCookie>();
+        services.AddSingleton<TokenChecks>();
+        services.AddChangeFeed();
         services.AddAuthentication(BearerTokenHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null)
             .AddScheme<AuthenticationSchemeOptions, SessionCookieHandler>(SessionCookieHandler.SchemeName, null)

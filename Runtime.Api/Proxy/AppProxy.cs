@@ -3,6 +3,7 @@ using System.Net;
 using Runtime.Api.Auth;
 using Runtime.Api.Extensions;
 using Runtime.Grains;
+using Runtime.Grains.Caching;
 using Runtime.Grains.Projects;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -20,6 +21,7 @@ public static partial class AppProxy
     {
         services.AddHttpForwarder();
         services.AddSingleton<RouteCache>();
+        services.AddChangeFeed();
         // One client for every app: no proxy, no redirects, no cookies, bytes passed through as they are.
         services.AddSingleton(new HttpMessageInvoker(new SocketsHttpHandler
         {
@@ -58,7 +60,8 @@ public static partial class AppProxy
         var caller = http.User.Caller();
         if (workspace != caller.WorkspaceSlug && !(Guid.TryParse(workspace, out var wid) && wid == caller.WorkspaceId))
             throw new NotFoundException("workspace", workspace);
-        var route = await routes.GetAsync(caller.WorkspaceId, slug, http.RequestAborted);
+        var remembered = false;
+        var route = await routes.GetAsync(caller.WorkspaceId, slug, http.RequestAborted, () => remembered = true);
         if (route.Address is null)
         {
             await UnavailableAsync(http, route);
@@ -66,6 +69,24 @@ public static partial class AppProxy
         }
 
         var error = await forwarder.SendAsync(http, route.Address, client, ForwarderRequestConfig.Empty, StripCredentials.Instance);
+        if (error == ForwarderError.Request && remembered && !http.Response.HasStarted)
+        {
+            // The remembered address did not answer: the app may have stopped or moved a moment ago.
+            routes.Forget(caller.WorkspaceId, slug);
+            var current = await routes.GetAsync(caller.WorkspaceId, slug, http.RequestAborted);
+            if (current.Address is null)
+            {
+                http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+                await UnavailableAsync(http, current);
+                return;
+            }
+            if (current.Address != route.Address && HasNoBody(http.Request))
+            {
+                route = current;
+                http.Features.Set<IForwarderErrorFeature>(null);
+                error = await forwarder.SendAsync(http, route.Address, client, ForwarderRequestConfig.Empty, StripCredentials.Instance);
+            }
+        }
         if (error != ForwarderError.None && !http.Response.HasStarted)
         {
             http.Response.StatusCode = StatusCodes.Status502BadGateway;
@@ -73,6 +94,9 @@ public static partial class AppProxy
                 "Runtime could not reach the app; it may have just crashed. Its log says more (GET …/projects/{slug}/logs).");
         }
     }
+
+    private static bool HasNoBody(HttpRequest request) =>
+        request.ContentLength is null or 0 && !request.Headers.ContainsKey("Transfer-Encoding");
 
     private static Task UnavailableAsync(HttpContext http, ProjectRoute route)
     {

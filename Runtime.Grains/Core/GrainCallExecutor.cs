@@ -154,6 +154,8 @@ public sealed partial class GrainCallExecutor(
                     insert = write;
             }
             context.Outbox.AppendTo(save, call.Id);
+            if (registration.AnnouncesChanges)
+                save.BatchCommands.Add(Outbox.Command("SELECT pg_notify($1, $2)", Channels.Changes, call.Id.ToString()));
             await save.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             if (insert is { RecordsAffected: 0 })
                 return null;

@@ -11,6 +11,9 @@ public sealed partial class GrainRegistration
     private readonly Dictionary<MethodInfo, GrainMethod> _byMethod = [];
     private readonly Dictionary<string, GrainMethod> _byName = new(StringComparer.Ordinal);
 
+    /// <summary>Whether committed writes notify <see cref="Channels.Changes"/>.</summary>
+    public bool AnnouncesChanges { get; init; }
+
     internal GrainRegistration(Type @interface, Type implementation, string typeName, string table)
     {
         if (!TypeNamePattern().IsMatch(typeName))

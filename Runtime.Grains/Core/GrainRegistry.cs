@@ -31,11 +31,12 @@ public sealed class GrainRegistry
 public static class GrainRegistrationExtensions
 {
     /// <summary>Registers grain class <typeparamref name="TGrain"/> for <typeparamref name="TInterface"/>, stored in <paramref name="table"/>.</summary>
-    public static IServiceCollection AddGrain<TInterface, TGrain>(this IServiceCollection services, string typeName, string table)
+    /// <param name="announceChanges">Whether each committed write notifies <see cref="Channels.Changes"/>, for caches of the grain's state elsewhere.</param>
+    public static IServiceCollection AddGrain<TInterface, TGrain>(this IServiceCollection services, string typeName, string table, bool announceChanges = false)
         where TInterface : IGrain
         where TGrain : class, TInterface
     {
-        services.AddSingleton(new GrainRegistration(typeof(TInterface), typeof(TGrain), typeName, table));
+        services.AddSingleton(new GrainRegistration(typeof(TInterface), typeof(TGrain), typeName, table) { AnnouncesChanges = announceChanges });
         return services;
     }
 }

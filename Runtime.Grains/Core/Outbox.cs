@@ -91,4 +91,7 @@ public static class Channels
     public const string Reminders = "runtime_reminders";
     public const string Activities = "runtime_activities";
     public const string Assignments = "runtime_assignments";
+
+    /// <summary>"&lt;grain type&gt;/&lt;key&gt;" of each committed write of a grain registered to announce its changes (caches listen).</summary>
+    public const string Changes = "runtime_changes";
 }

@@ -16,9 +16,10 @@ public static class RuntimeGrainsExtensions
     public static IServiceCollection AddRuntimeGrains(this IServiceCollection services, string applicationName)
     {
         services.AddGrainRuntime(applicationName);
-        services.AddGrain<IWorkspaceGrain, WorkspaceGrain>("workspace", "workspaces");
-        services.AddGrain<ITokenGrain, TokenGrain>("token", "api_tokens");
-        services.AddGrain<IProjectGrain, ProjectGrain>("project", "projects");
+        // Announced: the Api caches token checks (tokens, members) and app routes (projects).
+        services.AddGrain<IWorkspaceGrain, WorkspaceGrain>("workspace", "workspaces", announceChanges: true);
+        services.AddGrain<ITokenGrain, TokenGrain>("token", "api_tokens", announceChanges: true);
+        services.AddGrain<IProjectGrain, ProjectGrain>("project", "projects", announceChanges: true);
         services.AddActivity<FetchSource, FetchSourceActivity>();
         services.TryAddSingleton(sp => MasterKeys.Load(sp.GetRequiredService<IConfiguration>()));
         services.TryAddSingleton<SecretCipher>();

@@ -18,8 +18,8 @@ public enum TokenRejection
     MemberRemoved,
 }
 
-/// <summary>The outcome of checking a bearer token: a caller, or a rejection.</summary>
-public sealed record TokenCheck(Caller? Caller, TokenRejection? Rejection);
+/// <summary>The outcome of checking a bearer token: a caller (until when, if the token expires), or a rejection.</summary>
+public sealed record TokenCheck(Caller? Caller, TokenRejection? Rejection, DateTimeOffset? ExpiresAt = null);
 
 /// <summary>Read side of tokens: authentication by hash and listing. Writes go through <see cref="ITokenGrain"/>.</summary>
 public sealed class TokenStore(NpgsqlDataSource dataSource, TimeProvider time)
@@ -65,7 +65,7 @@ public sealed class TokenStore(NpgsqlDataSource dataSource, TimeProvider time)
             return new TokenCheck(null, TokenRejection.MemberRemoved);
         var member = JsonSerializer.Deserialize<MemberState>(reader.GetString(4), GrainJson.Options)!;
         return new TokenCheck(new Caller(Guid.Parse(reader.GetString(0)), Guid.Parse(reader.GetString(2)), reader.GetString(3),
-            member.Id, member.Email, member.Role), null);
+            member.Id, member.Email, member.Role), null, token.ExpiresAt);
     }
 
     /// <summary>The workspace's tokens (or one member's), newest first.</summary>

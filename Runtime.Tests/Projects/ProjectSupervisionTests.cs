@@ -1,6 +1,9 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Runtime.Execution.Processes;
+using Runtime.Grains;
+using Runtime.Grains.Projects;
 using Runtime.Tests.Api;
 using Runtime.Tests.Infrastructure;
 using Xunit;
@@ -61,6 +64,21 @@ public sealed class ProjectSupervisionTests(ApiFixture api) : IClassFixture<ApiF
         var restarted = await WaitForAsync(slug, p => Noticed(p, "exited"), "restarted after the crash", TimeSpan.FromSeconds(20));
         Assert.Equal("Deployed", restarted.GetProperty("status").GetString());
         Assert.NotEqual(before, await PidAsync(slug));
+    }
+
+    [Fact]
+    public async Task AppStoppedByAnotherProcess_IsUnavailableThroughTheProxyWithinASecond()
+    {
+        await using var silo = await api.Database.StartSiloAsync("silo-route");
+        var slug = await DeployAsync();
+        for (var i = 0; i < 3; i++) // served, and its route remembered
+            Assert.Equal("hello from breakable", await api.Owner().GetStringAsync($"/apps/default/{slug}/"));
+
+        var id = (await (await api.Owner().GetAsync($"/api/workspaces/default/projects/{slug}")).Json()).GetProperty("id").GetGuid();
+        await api.Database.Services.GetRequiredService<IGrainFactory>().Get<IProjectGrain>(id).Stop();
+
+        await Eventually.Get(async () => (int)(await api.Owner().GetAsync($"/apps/default/{slug}/")).StatusCode, status => status == 503,
+            TimeSpan.FromSeconds(1), "the proxy to see the stop");
     }
 
     [Theory]
