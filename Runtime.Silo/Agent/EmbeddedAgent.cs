@@ -287,17 +287,19 @@ public sealed partial class EmbeddedAgent(
         // Ours from now on; a sibling silo scanning at the same moment sees a live owner and leaves it.
         record = record with { OwnerPid = Environment.ProcessId, OwnerStartTime = _ownStartTime };
         record.Save();
+        // Follow its output before anyone can see that we took it over: nothing printed from then on is lost.
+        var supervisor = Supervise(record);
+        var adopted = supervisor.Adopt(record.Pid, record.StartTime);
         if (!await queue.AdoptAsync(record.AssignmentId, AgentId, ct))
         {
             // The project moved on (stopped, deleted, rolled) while no agent watched: nothing to keep.
-            if (ProcessTable.StartTime(record.Pid) == record.StartTime)
-                Signals.SendToGroup(record.Pid, Signals.SigKill);
+            if (adopted)
+                await supervisor.StopAsync("its project no longer runs it");
             Remove(record.Directory);
             return;
         }
-        var supervisor = Supervise(record);
         _running[record.AssignmentId] = new Running(record.AssignmentId, record.Project, supervisor, record.Directory);
-        if (supervisor.Adopt(record.Pid, record.StartTime))
+        if (adopted)
             LogAdopted(record.Project, record.Pid);
         else
         {

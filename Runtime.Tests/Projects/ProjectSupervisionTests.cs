@@ -122,7 +122,12 @@ public sealed class ProjectSupervisionTests(ApiFixture api) : IClassFixture<ApiF
                 Assert.Equal(before, after); // adopted, not restarted
             }
 
-            // The new agent stops it when asked (following its output is ProcessWorkloadTests' part).
+            // The new agent follows the app's output from the moment it took the app over …
+            var marker = Guid.NewGuid().ToString("N");
+            await api.Owner().GetStringAsync($"/apps/default/{slug}/?seen={marker}");
+            await Eventually.Get(async () => await (await api.Owner().GetAsync($"/api/workspaces/default/projects/{slug}/logs?tail=50")).Json(),
+                l => l.EnumerateArray().Any(x => x.GetProperty("line").GetString()!.Contains(marker, StringComparison.Ordinal)), TimeSpan.FromSeconds(10), "the request in the log");
+            // … and stops it when asked.
             Assert.Equal(202, (int)(await api.Owner().PostAsync($"/api/workspaces/default/projects/{slug}/stop", null)).StatusCode);
             await WaitForAsync(slug, p => p.GetProperty("status").GetString() == "Stopped", "Stopped", TimeSpan.FromSeconds(20));
             await Eventually.Get(() => Task.FromResult(Signals.GroupIsAlive(after)), alive => !alive, TimeSpan.FromSeconds(15), "the app's processes to end");
