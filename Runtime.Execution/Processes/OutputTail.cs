@@ -4,10 +4,14 @@ namespace Runtime.Execution.Processes;
 
 /// <summary>
 /// Follows a file a workload appends its output to and hands on each complete line, so that the output
-/// outlives the process that reads it: a new agent resumes where the file ends.
+/// outlives the process that reads it: a new agent resumes where the file ends. Once everything in a file
+/// of <paramref name="maxBytes"/> or more has been handed on, the file is emptied (the workload appends,
+/// so it writes on at the new end): the log store keeps the lines, the disk does not fill up.
 /// </summary>
-internal sealed class OutputTail(string path, long offset, Action<string> onLine)
+public sealed class OutputTail(string path, long offset, Action<string> onLine, long maxBytes = OutputTail.DefaultMaxBytes)
 {
+    public const long DefaultMaxBytes = 64L * 1024 * 1024;
+
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(50);
     private readonly Decoder _decoder = new UTF8Encoding(false).GetDecoder();
     private readonly StringBuilder _partial = new();
@@ -24,6 +28,8 @@ internal sealed class OutputTail(string path, long offset, Action<string> onLine
             var read = ReadAvailable(buffer, chars);
             if (stopping)
                 break;
+            if (_offset >= maxBytes)
+                Empty();
             if (read == 0)
             {
                 try
@@ -38,6 +44,24 @@ internal sealed class OutputTail(string path, long offset, Action<string> onLine
         if (_partial.Length > 0)
             onLine(_partial.ToString());
         _partial.Clear();
+    }
+
+    // Only when nothing was appended since the last read; a line appended in between the check and the
+    // truncation (microseconds) would be lost, which is the price of not stopping the workload.
+    private void Empty()
+    {
+        try
+        {
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+            if (file.Length == _offset)
+            {
+                file.SetLength(0);
+                _offset = 0;
+            }
+        }
+        catch (IOException)
+        {
+        }
     }
 
     private int ReadAvailable(byte[] buffer, char[] chars)
