@@ -74,6 +74,7 @@ public static class ApiExtensions
         api.MapProjectEndpoints();
         api.MapProjectSettingsEndpoints();
         api.MapPythonEnvironmentEndpoints();
+        api.MapJobEndpoints();
         app.MapSessionEndpoints();
         app.MapAppProxy();
         return app;

@@ -20,6 +20,8 @@ public static class RuntimeGrainsExtensions
         services.AddGrain<IWorkspaceGrain, WorkspaceGrain>("workspace", "workspaces", announceChanges: true);
         services.AddGrain<ITokenGrain, TokenGrain>("token", "api_tokens", announceChanges: true);
         services.AddGrain<IProjectGrain, ProjectGrain>("project", "projects", announceChanges: true);
+        services.AddGrain<Jobs.IJobGrain, Jobs.JobGrain>("job", "jobs");
+        services.TryAddSingleton<Jobs.RunStore>();
         services.AddActivity<FetchSource, FetchSourceActivity>();
         services.TryAddSingleton(sp => MasterKeys.Load(sp.GetRequiredService<IConfiguration>()));
         services.TryAddSingleton<SecretCipher>();

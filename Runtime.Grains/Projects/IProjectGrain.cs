@@ -60,6 +60,9 @@ public interface IProjectGrain : IGrainWithGuidKey
 
     Task<SettingsView> RemoveSetting(string profile, SettingKind kind, string name);
 
+    /// <summary>From a job: queue its run, built from the project's latest fetched revision and its <c>prod</c> settings.</summary>
+    Task StartRun(Jobs.RunRequest request);
+
     Task<ProjectView> RotateKey(string publicKey, string encryptedPrivateKey);
 
     Task Delete();

@@ -267,23 +267,10 @@ public sealed partial class ProjectGrain : Grain<ProjectState>, IProjectGrain
     private string WorkloadId => $"project/{Id}";
 
     /// <summary>The queue of one agent of an environment, for work only that agent can do (stopping what it runs).</summary>
-    public static string AgentQueue(string environment, string agentId) => $"{environment}@{agentId}";
+    public static string AgentQueue(string environment, string agentId) => WorkloadStops.AgentQueue(environment, agentId);
 
     /// <summary>Withdraws a start no agent has claimed (true), or asks the agent that claimed it to stop the workload.</summary>
-    private async Task<bool> StopWorkloadAsync(Guid assignment)
-    {
-        await using var withdraw = Context.CreateCommand("DELETE FROM assignments WHERE id = $1 AND status = 'pending'");
-        withdraw.Parameters.Add(new Npgsql.NpgsqlParameter { Value = assignment });
-        if (await withdraw.ExecuteNonQueryAsync() == 1)
-            return true;
-        // Only the agent that claimed the start runs the workload: the stop goes to it.
-        await using var holder = Context.CreateCommand("SELECT claimed_by FROM assignments WHERE id = $1");
-        holder.Parameters.Add(new Npgsql.NpgsqlParameter { Value = assignment });
-        var agent = await holder.ExecuteScalarAsync() as string;
-        Context.Assign(new AssignmentRequest(agent is null ? State.Environment : AgentQueue(State.Environment, agent), WorkloadId, "stop",
-            JsonSerializer.SerializeToElement(new { assignmentId = assignment })));
-        return false;
-    }
+    private Task<bool> StopWorkloadAsync(Guid assignment) => WorkloadStops.StopAsync(Context, assignment, State.Environment, WorkloadId);
 
     private void Stopped()
     {

@@ -20,6 +20,9 @@ public sealed class AgentOptions
     /// <summary>The wait before the first restart; it doubles with each further one, up to a minute.</summary>
     public TimeSpan RestartBackoff { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>How long a run asked to stop (cancelled, past its time limit) has before SIGKILL.</summary>
+    public TimeSpan RunStopGrace { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Resident memory an app's processes may use together, in MiB; none when unset.</summary>
     public long? MemoryLimitMiB { get; set; }
 

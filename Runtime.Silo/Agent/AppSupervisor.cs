@@ -172,27 +172,6 @@ internal sealed partial class AppSupervisor(
 
     public string Describe() => _recent.Describe();
 
-    /// <summary>Passes lines on and keeps the last few for failure reasons.</summary>
-    private sealed class RecentLines(ILogSink next, int keep) : ILogSink
-    {
-        private readonly ConcurrentQueue<string> _lines = new();
-
-        public void Write(LogLine line)
-        {
-            next.Write(line);
-            Add(line.Text);
-        }
-
-        public void Add(string text)
-        {
-            _lines.Enqueue(text);
-            while (_lines.Count > keep)
-                _lines.TryDequeue(out _);
-        }
-
-        public string Describe() => _lines.IsEmpty ? "" : "; last lines:\n" + string.Join('\n', _lines.TakeLast(10));
-    }
-
     [LoggerMessage(Level = LogLevel.Information, Message = "{Project}: started pid {Pid}")]
     private partial void LogStarted(string project, int pid);
 

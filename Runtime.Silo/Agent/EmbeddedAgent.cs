@@ -11,6 +11,7 @@ using Runtime.Grains;
 using Runtime.Grains.Assignments;
 using Runtime.Grains.Blobs;
 using Runtime.Grains.Delivery;
+using Runtime.Grains.Jobs;
 using Runtime.Grains.Projects;
 using Runtime.Grains.PythonEnvironments;
 using Runtime.Grains.Secrets;
@@ -132,6 +133,9 @@ public sealed partial class EmbeddedAgent(
                 case "stop":
                     await StopWorkloadAsync(assignment, assignment.Spec.GetProperty("assignmentId").GetGuid());
                     break;
+                case "run":
+                    await RunAsync(assignment, assignment.Spec.Deserialize<RunSpec>(GrainJson.Options)!, ct);
+                    break;
                 default:
                     LogUnknownKind(assignment.Kind, assignment.Id);
                     await queue.CompleteAsync(assignment.Id, AgentId, false, null, CancellationToken.None);
@@ -141,7 +145,10 @@ public sealed partial class EmbeddedAgent(
         catch (Exception e) when (e is not OperationCanceledException)
         {
             LogAssignmentFailed(e, assignment.Kind, assignment.Id, assignment.Grain);
-            await Report(assignment.Grain, p => p.WorkloadFailed(assignment.Id, $"the agent could not run it: {e.Message}"));
+            if (assignment.Kind == "run")
+                await ReportRunEndedAsync(assignment.Spec.Deserialize<RunSpec>(GrainJson.Options)!, -1, $"the agent could not run it: {e.Message}", null);
+            else
+                await Report(assignment.Grain, p => p.WorkloadFailed(assignment.Id, $"the agent could not run it: {e.Message}"));
             await queue.CompleteAsync(assignment.Id, AgentId, false, null, CancellationToken.None);
         }
     }
@@ -159,7 +166,7 @@ public sealed partial class EmbeddedAgent(
         PythonEnvironment python;
         try
         {
-            python = await PythonAsync(assignment, spec, ct);
+            python = await PythonAsync(assignment, spec.WorkspaceId, spec.PythonEnvironment, ct);
         }
         catch (PythonEnvironmentException e)
         {
@@ -248,6 +255,15 @@ public sealed partial class EmbeddedAgent(
 
     private async Task StopWorkloadAsync(Assignment assignment, Guid startAssignment)
     {
+        if (assignment.WorkloadId.StartsWith("run/", StringComparison.Ordinal))
+        {
+            // A run's end is reported by the run itself, as cancelled; one not spawned yet never is.
+            _cancelledRuns[startAssignment] = 0;
+            if (_runs.TryGetValue(startAssignment, out var run))
+                await run.StopAsync(RunCancelled);
+            await queue.CompleteAsync(assignment.Id, AgentId, true, null, CancellationToken.None);
+            return;
+        }
         if (_running.TryRemove(startAssignment, out var running))
         {
             await running.Supervisor.StopAsync("stopped");
@@ -321,15 +337,15 @@ public sealed partial class EmbeddedAgent(
     }
 
     // The project's Python environment, built on first use and reused after; its build output goes to the project's log.
-    private async Task<PythonEnvironment> PythonAsync(Assignment assignment, StartSpec spec, CancellationToken ct)
+    private async Task<PythonEnvironment> PythonAsync(Assignment assignment, Guid workspaceId, string name, CancellationToken ct)
     {
-        var environment = await pythonEnvironments.FindAsync(spec.WorkspaceId, spec.PythonEnvironment, ct)
-            ?? throw new PythonEnvironmentException($"the workspace has no Python environment '{spec.PythonEnvironment}'");
+        var environment = await pythonEnvironments.FindAsync(workspaceId, name, ct)
+            ?? throw new PythonEnvironmentException($"the workspace has no Python environment '{name}'");
         var interpreter = environment.Interpreter == PythonEnvironmentStore.AgentInterpreter ? options.Value.Python : environment.Interpreter;
         var built = await venvs.EnsureAsync(new PythonEnvironmentSpec(interpreter, environment.Requirements, environment.InheritSystemPackages),
             line => logs.Write(new Execution.Logs.LogLine(assignment.WorkloadId, "build", DateTimeOffset.UtcNow, line)), ct);
         if (!built.Reused)
-            LogEnvironmentBuilt(assignment.Grain, spec.PythonEnvironment, built.Key, (long)built.Took.TotalMilliseconds);
+            LogEnvironmentBuilt(assignment.Grain, name, built.Key, (long)built.Took.TotalMilliseconds);
         return built;
     }
 

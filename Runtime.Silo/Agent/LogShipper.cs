@@ -9,7 +9,23 @@ public sealed partial class LogShipper(WorkloadLogStore store, ILogger<LogShippe
 {
     private readonly Channel<LogLine> _lines = Channel.CreateUnbounded<LogLine>(new UnboundedChannelOptions { SingleReader = true });
 
-    public void Write(LogLine line) => _lines.Writer.TryWrite(line);
+    private long _queued;
+    private long _stored;
+
+    public void Write(LogLine line)
+    {
+        Interlocked.Increment(ref _queued);
+        _lines.Writer.TryWrite(line);
+    }
+
+    /// <summary>Waits until every line written so far is stored (at most <paramref name="timeout"/>): a run's log is complete when it ends.</summary>
+    public async Task FlushAsync(TimeSpan timeout)
+    {
+        var target = Interlocked.Read(ref _queued);
+        var deadline = DateTime.UtcNow + timeout;
+        while (Interlocked.Read(ref _stored) < target && DateTime.UtcNow < deadline)
+            await Task.Delay(10);
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -21,6 +37,7 @@ public sealed partial class LogShipper(WorkloadLogStore store, ILogger<LogShippe
             try
             {
                 await store.AppendAsync(batch, CancellationToken.None);
+                Interlocked.Add(ref _stored, batch.Count);
                 batch.Clear();
             }
             catch (Npgsql.NpgsqlException e)

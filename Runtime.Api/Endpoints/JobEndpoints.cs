@@ -1,0 +1,128 @@
+using Runtime.Api.Auth;
+using Runtime.Api.Idempotency;
+using Runtime.Grains;
+using Runtime.Grains.Jobs;
+using Runtime.Grains.Logs;
+using Runtime.Grains.Paging;
+using Runtime.Grains.Projects;
+using Runtime.Grains.Workspaces;
+
+namespace Runtime.Api.Endpoints;
+
+/// <summary>A project's jobs (scripts run on demand or on a cron schedule) and their runs.</summary>
+public static class JobEndpoints
+{
+    public sealed record ScheduleRequest(string? Cron, string? TimeZone);
+
+    public sealed record CreateJobRequest(string? Name, string? Path, ScheduleRequest? Schedule, string? Overlap, bool? CatchUp, int? TimeLimitSeconds);
+
+    /// <summary>The longest time limit a job may have (<c>Runtime:Jobs:MaxTimeLimit</c>).</summary>
+    public const string MaxTimeLimitKey = "Runtime:Jobs:MaxTimeLimit";
+
+    public static RouteGroupBuilder MapJobEndpoints(this RouteGroupBuilder api)
+    {
+        var jobs = api.MapGroup($"/workspaces/{{{Access.WorkspaceParameter}}}/projects/{{project}}/jobs").WithTags("Jobs");
+        jobs.MapGet("/", List).WithName("ListJobs").WithSummary("The project's jobs, newest first");
+        jobs.MapPost("/", Create).WithName("CreateJob")
+            .WithSummary("Create a job: a script of the project (path), optionally on a cron schedule in a time zone, with an overlap policy (skip, allow, queue) and a time limit (Idempotency-Key supported)");
+        jobs.MapGet("/{job}", Get).WithName("GetJob").WithSummary("A job by name or id, with its next fire times and active runs");
+        jobs.MapPost("/{job}/pause", async (string project, string job, HttpContext http, IGrainFactory grains, ProjectStore projects, RunStore runs) =>
+            await (await FindAsync(project, job, http, grains, projects, runs)).Pause()).WithName("PauseJob").WithSummary("Stop scheduling runs");
+        jobs.MapPost("/{job}/resume", async (string project, string job, HttpContext http, IGrainFactory grains, ProjectStore projects, RunStore runs) =>
+            await (await FindAsync(project, job, http, grains, projects, runs)).Resume()).WithName("ResumeJob").WithSummary("Schedule runs again, from the next tick");
+        jobs.MapDelete("/{job}", Delete).WithName("DeleteJob").WithSummary("Delete a job, cancelling its active runs");
+        jobs.MapPost("/{job}/runs", Trigger).WithName("TriggerRun").WithSummary("Run the job now");
+        jobs.MapGet("/{job}/runs", ListRuns).WithName("ListRuns").WithSummary("The job's runs, newest first");
+
+        var runs = api.MapGroup($"/workspaces/{{{Access.WorkspaceParameter}}}/runs").WithTags("Runs");
+        runs.MapGet("/{run:guid}", GetRun).WithName("GetRun").WithSummary("A run: status, timestamps, exit code, duration, reason, revision");
+        runs.MapPost("/{run:guid}/cancel", Cancel).WithName("CancelRun").WithSummary("Cancel a run: a pending one never starts, a running one is stopped with its whole process tree");
+        runs.MapGet("/{run:guid}/logs", Logs).WithName("GetRunLogs").WithSummary("The run's last lines (?tail=N, default 100, at most 10000)");
+        runs.MapGet("/{run:guid}/logs/follow", Follow).WithName("FollowRunLogs")
+            .WithSummary("The run's lines as Server-Sent Events: the last ?tail=N first, then new ones as they are printed");
+        return api;
+    }
+
+    private static async Task<IReadOnlyList<JobView>> List(string project, HttpContext http, IGrainFactory grains, ProjectStore projects, RunStore runs)
+    {
+        var projectId = await ProjectIdAsync(project, http, projects);
+        var views = new List<JobView>();
+        foreach (var id in await runs.JobsAsync(projectId, http.RequestAborted))
+            views.Add(await grains.Get<IJobGrain>(id).Get());
+        return views;
+    }
+
+    private static async Task<IResult> Create(
+        string project, CreateJobRequest request, HttpContext http, IGrainFactory grains, ProjectStore projects, RunStore runs, IConfiguration configuration)
+    {
+        var caller = http.User.Caller();
+        var projectId = await ProjectIdAsync(project, http, projects);
+        var id = IdempotencyKey.NewId(http.Request, caller.WorkspaceId, "create-job");
+        if (request.Name is { } name && await runs.FindJobAsync(projectId, name.Trim(), http.RequestAborted) is { } existing && existing != id)
+            throw new ConflictException("Job exists", $"The project already has a job named '{name.Trim()}'; choose another name.");
+        var max = configuration.GetValue<TimeSpan?>(MaxTimeLimitKey) ?? TimeSpan.FromHours(24);
+        var job = await grains.Get<IJobGrain>(id).Create(new NewJob(caller.WorkspaceId, projectId, request.Name, request.Path,
+            request.Schedule?.Cron, request.Schedule?.TimeZone, request.Overlap, request.CatchUp, request.TimeLimitSeconds, max));
+        return TypedResults.Created($"/api/workspaces/{caller.WorkspaceSlug}/projects/{project}/jobs/{job.Name}", job);
+    }
+
+    private static async Task<JobView> Get(string project, string job, HttpContext http, IGrainFactory grains, ProjectStore projects, RunStore runs) =>
+        await (await FindAsync(project, job, http, grains, projects, runs)).Get();
+
+    private static async Task<IResult> Delete(string project, string job, HttpContext http, IGrainFactory grains, ProjectStore projects, RunStore runs)
+    {
+        await (await FindAsync(project, job, http, grains, projects, runs)).Delete();
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<IResult> Trigger(string project, string job, HttpContext http, IGrainFactory grains, ProjectStore projects, RunStore runs)
+    {
+        var run = await (await FindAsync(project, job, http, grains, projects, runs)).Trigger(RunTriggers.Manual);
+        return TypedResults.Accepted($"/api/workspaces/{http.User.Caller().WorkspaceSlug}/runs/{run.Id}", run);
+    }
+
+    private static async Task<Page<RunView>> ListRuns(
+        string project, string job, int? limit, string? cursor, HttpContext http, ProjectStore projects, RunStore runs)
+    {
+        var projectId = await ProjectIdAsync(project, http, projects);
+        var jobId = await runs.FindJobAsync(projectId, job, http.RequestAborted) ?? throw new NotFoundException("job", job);
+        return await runs.RunsAsync(jobId, Cursor.Decode(cursor), Cursor.Limit(limit), http.RequestAborted);
+    }
+
+    private static async Task<RunView> GetRun(Guid run, HttpContext http, RunStore runs) =>
+        await runs.RunAsync(http.User.Caller().WorkspaceId, run, http.RequestAborted) ?? throw new NotFoundException("run", run.ToString());
+
+    private static async Task<IResult> Cancel(Guid run, HttpContext http, IGrainFactory grains, RunStore runs)
+    {
+        var view = await GetRun(run, http, runs);
+        var summary = await grains.Get<IJobGrain>(view.JobId).CancelRun(run);
+        return TypedResults.Accepted((string?)null, summary);
+    }
+
+    private static async Task<IReadOnlyList<StoredLogLine>> Logs(Guid run, int? tail, HttpContext http, RunStore runs, WorkloadLogStore logs)
+    {
+        var lines = tail ?? 100;
+        if (lines is < 1 or > 10_000)
+            throw new ValidationException("tail", "tail must be between 1 and 10000.");
+        await GetRun(run, http, runs);
+        return await logs.TailAsync($"run/{run:D}", lines, http.RequestAborted);
+    }
+
+    private static async Task Follow(Guid run, int? tail, HttpContext http, RunStore runs, WorkloadLogStore logs)
+    {
+        var lines = tail ?? 100;
+        if (lines is < 0 or > 10_000)
+            throw new ValidationException("tail", "tail must be between 0 and 10000.");
+        await GetRun(run, http, runs);
+        await LogStream.FollowAsync(http, logs, $"run/{run:D}", lines);
+    }
+
+    private static async Task<Guid> ProjectIdAsync(string project, HttpContext http, ProjectStore projects) =>
+        await projects.FindAsync(http.User.Caller().WorkspaceId, project, http.RequestAborted) ?? throw new NotFoundException("project", project);
+
+    private static async Task<IJobGrain> FindAsync(string project, string job, HttpContext http, IGrainFactory grains, ProjectStore projects, RunStore runs)
+    {
+        var projectId = await ProjectIdAsync(project, http, projects);
+        return grains.Get<IJobGrain>(await runs.FindJobAsync(projectId, job, http.RequestAborted) ?? throw new NotFoundException("job", job));
+    }
+}

@@ -1,0 +1,33 @@
+namespace Runtime.Grains.Jobs;
+
+/// <summary>A project's script run on demand or on a schedule; owns its runs' state machines and its schedule reminder.</summary>
+public interface IJobGrain : IGrainWithGuidKey
+{
+    Task<JobView> Create(NewJob job);
+
+    [ReadOnly]
+    Task<JobView> Get();
+
+    Task<JobView> Pause();
+
+    Task<JobView> Resume();
+
+    Task Delete();
+
+    /// <summary>Starts a run now (manual or api trigger), whatever the overlap policy.</summary>
+    Task<RunSummary> Trigger(string trigger);
+
+    Task<RunSummary> CancelRun(Guid runId);
+
+    /// <summary>From the project: the run's assignment is queued for an agent.</summary>
+    Task RunAssigned(Guid runId, Guid assignmentId, string revision, string? warning);
+
+    /// <summary>From the project: the run cannot start.</summary>
+    Task RunNotStarted(Guid runId, string reason);
+
+    /// <summary>From the agent: the run's process runs.</summary>
+    Task RunStarted(Guid runId);
+
+    /// <summary>From the agent: the run's process ended (<paramref name="stopReason"/> when it was stopped: cancelled, time limit).</summary>
+    Task RunEnded(Guid runId, int exitCode, string? stopReason, string? lastLines);
+}

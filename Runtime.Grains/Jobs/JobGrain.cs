@@ -1,0 +1,270 @@
+using Npgsql;
+using Runtime.Grains.Naming;
+using Runtime.Grains.Projects;
+using Runtime.Grains.Reminders;
+using Runtime.Grains.Sources;
+
+namespace Runtime.Grains.Jobs;
+
+/// <summary>
+/// A project's script, run on demand or on its cron schedule. Each run is Pending until the project
+/// has queued it for an agent, Starting until the agent spawned it, Running, then Completed, Failed or
+/// Cancelled. The grain keeps the runs not yet ended and writes every run's row to <c>runs</c>.
+/// </summary>
+public sealed class JobGrain : Grain<JobState>, IJobGrain, IRemindable
+{
+    private const string ScheduleReminder = "schedule";
+
+    /// <summary>A late scheduled fire (after downtime) counts as a catch-up past this.</summary>
+    private static readonly TimeSpan Late = TimeSpan.FromSeconds(30);
+
+    public static readonly TimeSpan DefaultTimeLimit = TimeSpan.FromMinutes(120);
+
+    public async Task<JobView> Create(NewJob job)
+    {
+        var validation = new Validation();
+        var name = job.Name?.Trim() ?? "";
+        validation.Require(Slug.IsValid(name), "name", $"'{Shorten(name)}' is not a valid job name: {Slug.Rule}.");
+        GitInput.RelativePath(validation, "path", job.Path);
+        var overlap = OverlapPolicy.Skip;
+        if (job.Overlap is not null && !(Enum.TryParse(job.Overlap, ignoreCase: true, out overlap) && Enum.IsDefined(overlap) && !char.IsDigit(job.Overlap[0])))
+            validation.Add("overlap", "overlap must be skip, allow or queue.");
+        var limit = job.TimeLimitSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : DefaultTimeLimit;
+        validation.Require(limit > TimeSpan.Zero && limit <= job.MaxTimeLimit, "timeLimitSeconds",
+            $"timeLimitSeconds must be from 1 to {job.MaxTimeLimit.TotalSeconds:0} (the workspace's maximum).");
+        CronSchedule? schedule = null;
+        if (job.Cron is not null)
+        {
+            try
+            {
+                schedule = CronSchedule.Parse(job.Cron, job.TimeZone, "schedule.cron", "schedule.timeZone");
+            }
+            catch (ValidationException e)
+            {
+                foreach (var (field, errors) in e.Errors)
+                    foreach (var error in errors)
+                        validation.Add(field, error);
+            }
+        }
+        validation.ThrowIfInvalid();
+
+        if (Exists)
+        {
+            if (State.ProjectId == job.ProjectId && State.Name == name)
+                return View();
+            throw new ConflictException("Job exists", $"Job {Context.Id.Key} already exists as '{State.Name}'.");
+        }
+        State = new JobState
+        {
+            WorkspaceId = job.WorkspaceId,
+            ProjectId = job.ProjectId,
+            Name = name,
+            Path = job.Path!,
+            Cron = schedule?.Expression,
+            TimeZone = schedule?.TimeZone.Id ?? "UTC",
+            Overlap = overlap,
+            CatchUp = job.CatchUp ?? true,
+            TimeLimit = limit,
+            Status = JobStatus.Active,
+            CreatedAt = Context.Now,
+        };
+        if (schedule is not null)
+            Context.RegisterReminder(ScheduleReminder, ReminderSchedule.OnCron(schedule));
+        await Task.CompletedTask;
+        return View();
+    }
+
+    public Task<JobView> Get()
+    {
+        RequireExists();
+        return Task.FromResult(View());
+    }
+
+    public Task<JobView> Pause()
+    {
+        RequireExists();
+        if (State.Status == JobStatus.Paused)
+            throw new IllegalTransitionException("job", "Paused", "pause", "It is already paused.");
+        State.Status = JobStatus.Paused;
+        if (State.Cron is not null)
+            Context.UnregisterReminder(ScheduleReminder);
+        return Task.FromResult(View());
+    }
+
+    public Task<JobView> Resume()
+    {
+        RequireExists();
+        if (State.Status == JobStatus.Active)
+            throw new IllegalTransitionException("job", "Active", "resume", "It is not paused.");
+        State.Status = JobStatus.Active;
+        // From the next tick: what was missed while paused is not caught up.
+        if (State.Cron is not null)
+            Context.RegisterReminder(ScheduleReminder, ReminderSchedule.OnCron(CronSchedule.Parse(State.Cron, State.TimeZone)));
+        return Task.FromResult(View());
+    }
+
+    public async Task Delete()
+    {
+        RequireExists();
+        foreach (var run in State.Active.ToList())
+            await CancelAsync(run, "the job was deleted");
+        Context.DeleteState();
+    }
+
+    public async Task<RunSummary> Trigger(string trigger)
+    {
+        RequireExists();
+        return Summary(await StartRunAsync(trigger));
+    }
+
+    public async Task ReceiveReminder(string name, ReminderTick tick)
+    {
+        if (!Exists || name != ScheduleReminder || State.Status != JobStatus.Active)
+            return;
+        if (!State.CatchUp && tick.FiredAt - tick.DueAt > Late)
+            return;
+        if (State.Active.Count > 0)
+        {
+            switch (State.Overlap)
+            {
+                case OverlapPolicy.Skip:
+                    return;
+                case OverlapPolicy.Queue:
+                    State.Queued = Math.Min(State.Queued + 1, 100);
+                    return;
+            }
+        }
+        await StartRunAsync(RunTriggers.Schedule);
+    }
+
+    public async Task<RunSummary> CancelRun(Guid runId)
+    {
+        RequireExists();
+        var run = State.Active.FirstOrDefault(r => r.Id == runId);
+        if (run is null)
+        {
+            var status = await StatusOfEndedAsync(runId) ?? throw new NotFoundException("run", runId.ToString());
+            throw new IllegalTransitionException("run", status.ToString(), "cancel", "It has already ended.");
+        }
+        await CancelAsync(run, "cancelled");
+        return Summary(run);
+    }
+
+    public async Task RunAssigned(Guid runId, Guid assignmentId, string revision, string? warning)
+    {
+        if (!Exists || State.Active.FirstOrDefault(r => r.Id == runId) is not { } run)
+            return;
+        run.AssignmentId = assignmentId;
+        run.Status = RunStatus.Starting;
+        await UpdateRowAsync(run, "revision = $3, warning = $4", revision, (object?)warning ?? DBNull.Value);
+        if (run.CancelRequested)
+            await CancelAsync(run, "cancelled");
+    }
+
+    public async Task RunNotStarted(Guid runId, string reason)
+    {
+        if (Exists && State.Active.FirstOrDefault(r => r.Id == runId) is { } run)
+            await EndAsync(run, run.CancelRequested ? RunStatus.Cancelled : RunStatus.Failed, null, run.CancelRequested ? "cancelled" : reason);
+    }
+
+    public async Task RunStarted(Guid runId)
+    {
+        if (!Exists || State.Active.FirstOrDefault(r => r.Id == runId) is not { } run || run.Status != RunStatus.Starting)
+            return;
+        run.Status = RunStatus.Running;
+        await UpdateRowAsync(run, "started_at = $3", Context.Now);
+    }
+
+    public async Task RunEnded(Guid runId, int exitCode, string? stopReason, string? lastLines)
+    {
+        if (!Exists || State.Active.FirstOrDefault(r => r.Id == runId) is not { } run)
+            return;
+        var (status, reason) = stopReason switch
+        {
+            null when exitCode == 0 => (RunStatus.Completed, (string?)null),
+            null => (RunStatus.Failed, $"the script exited with code {exitCode}{lastLines}"),
+            "cancelled" => (RunStatus.Cancelled, "cancelled"),
+            _ => (RunStatus.Failed, stopReason),
+        };
+        await EndAsync(run, status, exitCode < 0 ? null : exitCode, reason);
+    }
+
+    private async Task<ActiveRun> StartRunAsync(string trigger)
+    {
+        var run = new ActiveRun { Id = Guid.CreateVersion7(Context.Now), Number = ++State.LastNumber, Trigger = trigger, Status = RunStatus.Pending };
+        State.Active.Add(run);
+        await using (var insert = Context.CreateCommand("""
+            INSERT INTO runs (id, job_id, workspace_id, number, trigger, status, created_at) VALUES ($1, $2, $3, $4, $5, 'Pending', $6)
+            """))
+        {
+            Add(insert, run.Id, Context.Id.Key, State.WorkspaceId.ToString("D"), run.Number, trigger, Context.Now);
+            await insert.ExecuteNonQueryAsync();
+        }
+        // The project owns the source and the settings: it builds the run's spec and queues it for an agent.
+        await Context.Send<IProjectGrain>(State.ProjectId).StartRun(new RunRequest(Guid.Parse(Context.Id.Key), run.Id, State.Path, State.TimeLimit));
+        return run;
+    }
+
+    private async Task CancelAsync(ActiveRun run, string reason)
+    {
+        run.CancelRequested = true;
+        if (run.AssignmentId is not { } assignment)
+            return; // the project has not queued it yet; RunAssigned or RunNotStarted ends it
+        if (await Assignments.WorkloadStops.StopAsync(Context, assignment, ProjectGrain.DefaultEnvironment, $"run/{run.Id:D}"))
+            await EndAsync(run, RunStatus.Cancelled, null, reason); // no agent had it: it never starts
+    }
+
+    private async Task EndAsync(ActiveRun run, RunStatus status, int? exitCode, string? reason)
+    {
+        State.Active.Remove(run);
+        run.Status = status;
+        await UpdateRowAsync(run, "ended_at = $3, exit_code = $4, reason = $5", Context.Now, (object?)exitCode ?? DBNull.Value, (object?)reason ?? DBNull.Value);
+        if (State.Queued > 0 && State.Active.Count == 0 && State.Status == JobStatus.Active)
+        {
+            State.Queued--;
+            await StartRunAsync(RunTriggers.Schedule);
+        }
+    }
+
+    private async Task UpdateRowAsync(ActiveRun run, string set, params object[] values)
+    {
+        await using var update = Context.CreateCommand($"UPDATE runs SET status = $2, {set} WHERE id = $1");
+        Add(update, [run.Id, run.Status.ToString(), .. values]);
+        await update.ExecuteNonQueryAsync();
+    }
+
+    private async Task<RunStatus?> StatusOfEndedAsync(Guid runId)
+    {
+        await using var select = Context.CreateCommand("SELECT status FROM runs WHERE id = $1 AND job_id = $2");
+        Add(select, runId, Context.Id.Key);
+        return await select.ExecuteScalarAsync() is string status ? Enum.Parse<RunStatus>(status) : null;
+    }
+
+    private static void Add(NpgsqlCommand command, params object[] values)
+    {
+        foreach (var value in values)
+            command.Parameters.Add(new NpgsqlParameter { Value = value });
+    }
+
+    private static RunSummary Summary(ActiveRun run) => new(run.Id, run.Number, run.Trigger, run.Status);
+
+    private JobView View()
+    {
+        JobSchedule? schedule = null;
+        if (State.Cron is not null)
+        {
+            var cron = CronSchedule.Parse(State.Cron, State.TimeZone);
+            schedule = new JobSchedule(State.Cron, State.TimeZone, State.Status == JobStatus.Active ? cron.Upcoming(Context.Now, 5).ToList() : []);
+        }
+        return new JobView(Guid.Parse(Context.Id.Key), State.ProjectId, State.Name, State.Path, schedule, State.Overlap.ToString().ToLowerInvariant(),
+            State.CatchUp, (int)State.TimeLimit.TotalSeconds, State.Status, State.LastNumber, State.Active.Select(Summary).ToList(), State.CreatedAt);
+    }
+
+    private void RequireExists()
+    {
+        if (!Exists)
+            throw new NotFoundException("job", Context.Id.Key);
+    }
+
+    private static string Shorten(string value) => value.Length <= 40 ? value : value[..40] + "…";
+}

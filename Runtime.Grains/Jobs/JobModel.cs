@@ -1,0 +1,108 @@
+using Runtime.Grains.Settings;
+
+namespace Runtime.Grains.Jobs;
+
+public enum JobStatus
+{
+    Active,
+    Paused,
+}
+
+/// <summary>What a scheduled fire does while a run of the job is still active.</summary>
+public enum OverlapPolicy
+{
+    Skip,
+    Allow,
+    Queue,
+}
+
+/// <summary>Where a run stands (DESIGN §3).</summary>
+public enum RunStatus
+{
+    Pending,
+    Starting,
+    Running,
+    Completed,
+    Failed,
+    Cancelled,
+}
+
+public static class RunTriggers
+{
+    public const string Manual = "manual";
+    public const string Schedule = "schedule";
+    public const string Api = "api";
+}
+
+public sealed class JobState
+{
+    public Guid WorkspaceId { get; set; }
+
+    public Guid ProjectId { get; set; }
+
+    public string Name { get; set; } = "";
+
+    public string Path { get; set; } = "";
+
+    public string? Cron { get; set; }
+
+    public string TimeZone { get; set; } = "UTC";
+
+    public OverlapPolicy Overlap { get; set; }
+
+    /// <summary>Whether a fire that comes late (the silos were down across it) still runs: once, however many ticks were missed.</summary>
+    public bool CatchUp { get; set; } = true;
+
+    public TimeSpan TimeLimit { get; set; }
+
+    public JobStatus Status { get; set; }
+
+    public int LastNumber { get; set; }
+
+    /// <summary>Runs not yet ended; ended ones live only in the <c>runs</c> table.</summary>
+    public List<ActiveRun> Active { get; set; } = [];
+
+    /// <summary>Scheduled fires waiting for the active run to end (overlap policy queue).</summary>
+    public int Queued { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+public sealed class ActiveRun
+{
+    public Guid Id { get; set; }
+
+    public int Number { get; set; }
+
+    public string Trigger { get; set; } = "";
+
+    public RunStatus Status { get; set; }
+
+    public Guid? AssignmentId { get; set; }
+
+    public bool CancelRequested { get; set; }
+}
+
+/// <summary>What a "run" assignment carries to the agent; secrets still encrypted.</summary>
+public sealed record RunSpec(
+    Guid RunId, Guid JobId, Guid ProjectId, Guid WorkspaceId, string PythonEnvironment, string Path, string Revision, string Archive,
+    string Profile, ProfileSettings? Settings, TimeSpan TimeLimit);
+
+/// <summary>What the job asks of its project: start this run from the project's current revision.</summary>
+public sealed record RunRequest(Guid JobId, Guid RunId, string Path, TimeSpan TimeLimit);
+
+public sealed record NewJob(
+    Guid WorkspaceId, Guid ProjectId, string? Name, string? Path, string? Cron, string? TimeZone, string? Overlap, bool? CatchUp, int? TimeLimitSeconds,
+    TimeSpan MaxTimeLimit);
+
+public sealed record JobView(
+    Guid Id, Guid ProjectId, string Name, string Path, JobSchedule? Schedule, string Overlap, bool CatchUp, int TimeLimitSeconds, JobStatus Status,
+    int Runs, IReadOnlyList<RunSummary> Active, DateTimeOffset CreatedAt);
+
+public sealed record JobSchedule(string Cron, string TimeZone, IReadOnlyList<DateTimeOffset> Next);
+
+public sealed record RunSummary(Guid Id, int Number, string Trigger, RunStatus Status);
+
+public sealed record RunView(
+    Guid Id, Guid JobId, int Number, string Trigger, RunStatus Status, DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? EndedAt,
+    int? ExitCode, double? DurationSeconds, string? Reason, string? Warning, string? Revision);

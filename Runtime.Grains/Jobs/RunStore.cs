@@ -1,0 +1,73 @@
+using Npgsql;
+using NpgsqlTypes;
+using Runtime.Grains.Paging;
+
+namespace Runtime.Grains.Jobs;
+
+/// <summary>The read side of jobs and runs: find a job by name, list jobs and runs, one run.</summary>
+public sealed class RunStore(NpgsqlDataSource dataSource)
+{
+    /// <summary>The project's job named <paramref name="idOrName"/>, or null.</summary>
+    public async Task<Guid?> FindJobAsync(Guid projectId, string idOrName, CancellationToken ct = default)
+    {
+        await using var command = dataSource.CreateCommand("SELECT key FROM jobs WHERE project_id = $1 AND (name = $2 OR key = $2)");
+        command.Parameters.Add(new NpgsqlParameter { Value = projectId.ToString("D") });
+        command.Parameters.Add(new NpgsqlParameter { Value = idOrName });
+        return await command.ExecuteScalarAsync(ct) is string key ? Guid.Parse(key) : null;
+    }
+
+    public async Task<IReadOnlyList<Guid>> JobsAsync(Guid projectId, CancellationToken ct = default)
+    {
+        await using var command = dataSource.CreateCommand("SELECT key FROM jobs WHERE project_id = $1 ORDER BY created_at DESC, key DESC LIMIT 1000");
+        command.Parameters.Add(new NpgsqlParameter { Value = projectId.ToString("D") });
+        var keys = new List<Guid>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+            keys.Add(Guid.Parse(reader.GetString(0)));
+        return keys;
+    }
+
+    /// <summary>A job's runs, newest first.</summary>
+    public async Task<Page<RunView>> RunsAsync(Guid jobId, Cursor? after, int limit, CancellationToken ct = default)
+    {
+        await using var command = dataSource.CreateCommand($"""
+            SELECT {Columns} FROM runs
+            WHERE job_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id::text) < ($2, $3))
+            ORDER BY created_at DESC, id::text DESC
+            LIMIT $4
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = jobId.ToString("D") });
+        command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.TimestampTz, Value = (object?)after?.CreatedAt ?? DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = (object?)after?.Key ?? DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter { Value = limit + 1 });
+        var runs = new List<RunView>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+            runs.Add(Read(reader));
+        var page = runs.Take(limit).ToList();
+        return new Page<RunView>(page, runs.Count > limit ? new Cursor(page[^1].CreatedAt, page[^1].Id.ToString("D")).Encode() : null);
+    }
+
+    /// <summary>A run of the workspace, or null.</summary>
+    public async Task<RunView?> RunAsync(Guid workspaceId, Guid runId, CancellationToken ct = default)
+    {
+        await using var command = dataSource.CreateCommand($"SELECT {Columns} FROM runs WHERE id = $1 AND workspace_id = $2");
+        command.Parameters.Add(new NpgsqlParameter { Value = runId });
+        command.Parameters.Add(new NpgsqlParameter { Value = workspaceId.ToString("D") });
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? Read(reader) : null;
+    }
+
+    private const string Columns = "id, job_id, number, trigger, status, created_at, started_at, ended_at, exit_code, reason, warning, revision";
+
+    private static RunView Read(NpgsqlDataReader r)
+    {
+        DateTimeOffset? At(int i) => r.IsDBNull(i) ? null : r.GetFieldValue<DateTimeOffset>(i);
+        string? Text(int i) => r.IsDBNull(i) ? null : r.GetString(i);
+        var started = At(6);
+        var ended = At(7);
+        return new RunView(r.GetGuid(0), Guid.Parse(r.GetString(1)), r.GetInt32(2), r.GetString(3), Enum.Parse<RunStatus>(r.GetString(4)),
+            r.GetFieldValue<DateTimeOffset>(5), started, ended, r.IsDBNull(8) ? null : r.GetInt32(8),
+            started is { } s && ended is { } e ? Math.Round((e - s).TotalSeconds, 3) : null, Text(9), Text(10), Text(11));
+    }
+}

@@ -1,0 +1,32 @@
+using System.Text.Json;
+using Runtime.Grains.Assignments;
+using Runtime.Grains.Jobs;
+using Runtime.Grains.Settings;
+
+namespace Runtime.Grains.Projects;
+
+/// <summary>Runs of the project's jobs: the project owns the source and the settings they run with.</summary>
+public sealed partial class ProjectGrain
+{
+    public async Task StartRun(RunRequest request)
+    {
+        var job = Context.Send<IJobGrain>(request.JobId);
+        if (!Exists)
+        {
+            await job.RunNotStarted(request.RunId, "the project was deleted");
+            return;
+        }
+        var sha = State.TargetRevision ?? State.CurrentRevision ?? State.Revisions.FirstOrDefault()?.Sha;
+        if (State.Revisions.FirstOrDefault(r => r.Sha == sha) is not { } revision)
+        {
+            await job.RunNotStarted(request.RunId, $"project {State.Slug} has no fetched revision yet; pull or deploy it first");
+            return;
+        }
+        var settings = State.Settings.GetValueOrDefault(Profiles.Prod);
+        var warning = settings is null ? $"No '{Profiles.Prod}' profile detected: the run has no variables, secrets or connections." : null;
+        var spec = new RunSpec(request.RunId, request.JobId, Id, State.WorkspaceId, State.PythonEnvironment, request.Path, revision.Sha, revision.ArchiveHash,
+            Profiles.Prod, settings, request.TimeLimit);
+        var assignment = Context.Assign(new AssignmentRequest(State.Environment, $"run/{request.RunId:D}", "run", JsonSerializer.SerializeToElement(spec, GrainJson.Options)));
+        await job.RunAssigned(request.RunId, assignment, revision.Sha, warning);
+    }
+}

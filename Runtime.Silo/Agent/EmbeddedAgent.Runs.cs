@@ -1,0 +1,102 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Runtime.Execution.Processes;
+using Runtime.Execution.Python;
+using Runtime.Execution.Templates;
+using Runtime.Grains;
+using Runtime.Grains.Assignments;
+using Runtime.Grains.Jobs;
+using Runtime.Grains.Projects;
+using Runtime.Grains.Settings;
+
+namespace Runtime.Silo.Agent;
+
+/// <summary>Runs of jobs: a script run once to its end, its exit reported to the job.</summary>
+public sealed partial class EmbeddedAgent
+{
+    private const string RunCancelled = "cancelled";
+
+    /// <summary>Runs in progress by their assignment, for cancels.</summary>
+    private readonly ConcurrentDictionary<Guid, ProcessWorkload> _runs = new();
+
+    /// <summary>Runs cancelled by assignment, including those not spawned yet.</summary>
+    private readonly ConcurrentDictionary<Guid, byte> _cancelledRuns = new();
+
+    /// <summary>How long a run asked to stop (cancelled, past its time limit) has before SIGKILL.</summary>
+    private TimeSpan RunStopGrace => options.Value.RunStopGrace;
+
+    private async Task RunAsync(Assignment assignment, RunSpec spec, CancellationToken ct)
+    {
+        var directory = Path.Combine(Workloads, "runs", spec.RunId.ToString("N"));
+        try
+        {
+            await UnpackAsync(spec.Archive, Path.Combine(directory, "app"), ct);
+            PythonEnvironment python;
+            try
+            {
+                python = await PythonAsync(assignment, spec.WorkspaceId, spec.PythonEnvironment, ct);
+            }
+            catch (PythonEnvironmentException e)
+            {
+                await queue.CompleteAsync(assignment.Id, AgentId, false, null, CancellationToken.None);
+                await ReportRunEndedAsync(spec, -1, $"building the Python environment '{spec.PythonEnvironment}' failed: {e.Message}", null);
+                return;
+            }
+
+            var app = AppTemplates.Render(new TemplateInput("batch", spec.Path, 0, "127.0.0.1", "", Path.Combine(directory, "app"), python.Bin));
+            var settings = WorkloadEnvironment.Decrypt(cipher, ProjectGrain.SettingsOwner(spec.ProjectId), spec.Profile, spec.Settings);
+            var environment = new Dictionary<string, string>(settings.Variables, StringComparer.Ordinal)
+            {
+                ["RUNTIME_PROFILE"] = spec.Profile,
+                ["RUNTIME_RUN_ID"] = spec.RunId.ToString("D"),
+                ["PYTHONUNBUFFERED"] = "1",
+            };
+            foreach (var (key, value) in app.Environment)
+                environment[key] = value;
+            var recent = new RecentLines(logs, 20);
+            var limit = options.Value.MemoryLimitMiB is { } mib ? mib * 1024 * 1024 : (long?)null;
+            var workload = ProcessWorkload.Start(new ProcessSpec($"run/{spec.RunId:D}", app.Command, Path.Combine(directory, "app"), environment, settings.Secrets,
+                spec.TimeLimit, RunStopGrace, limit, Path.Combine(directory, "output")), recent);
+            _runs[assignment.Id] = workload;
+            if (_cancelledRuns.ContainsKey(assignment.Id))
+                await workload.StopAsync(RunCancelled); // cancelled while it was being prepared
+            LogRunStarted(spec.JobId, spec.RunId, workload.Pid);
+            // The start is done: the agent that claimed it keeps the run, and a cancel comes to its own queue.
+            await queue.CompleteAsync(assignment.Id, AgentId, true, JsonSerializer.SerializeToElement(new { pid = workload.Pid }), CancellationToken.None);
+            await ReportJobAsync(spec.JobId, j => j.RunStarted(spec.RunId));
+
+            var exit = await workload.Exited;
+            _runs.TryRemove(assignment.Id, out _);
+            _cancelledRuns.TryRemove(assignment.Id, out _);
+            await workload.DisposeAsync();
+            LogRunEnded(spec.JobId, spec.RunId, exit.ExitCode, exit.StopReason);
+            await logs.FlushAsync(TimeSpan.FromSeconds(10));
+            await ReportRunEndedAsync(spec, exit.ExitCode, exit.StopReason, exit.StopReason is null && exit.ExitCode != 0 ? recent.Describe() : null);
+        }
+        finally
+        {
+            Remove(directory);
+        }
+    }
+
+    private Task ReportRunEndedAsync(RunSpec spec, int exitCode, string? stopReason, string? lastLines) =>
+        ReportJobAsync(spec.JobId, j => j.RunEnded(spec.RunId, exitCode, stopReason, lastLines));
+
+    private async Task ReportJobAsync(Guid job, Func<IJobGrain, Task> call)
+    {
+        try
+        {
+            await call(grains.Get<IJobGrain>(job));
+        }
+        catch (NotFoundException)
+        {
+            // The job was deleted meanwhile.
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: run {RunId} started as pid {Pid}")]
+    private partial void LogRunStarted(Guid jobId, Guid runId, int pid);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: run {RunId} ended with code {ExitCode} ({StopReason})")]
+    private partial void LogRunEnded(Guid jobId, Guid runId, int exitCode, string? stopReason);
+}

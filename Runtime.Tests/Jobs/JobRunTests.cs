@@ -1,0 +1,210 @@
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Runtime.Execution.Processes;
+using Runtime.Tests.Api;
+using Runtime.Tests.Infrastructure;
+using Xunit;
+
+namespace Runtime.Tests.Jobs;
+
+/// <summary>Jobs of a project run as real scripts by the silo's agent: manual and scheduled runs, cancel, time limit, profiles.</summary>
+public sealed class JobRunTests(ApiFixture api) : IClassFixture<ApiFixture>, IAsyncLifetime
+{
+    private TestSilo _silo = null!;
+
+    public async Task InitializeAsync() => _silo = await api.Database.StartSiloAsync("silo-jobs");
+
+    public async Task DisposeAsync() => await _silo.DisposeAsync();
+
+    // A project whose repository holds job.py, fetched (pulled) but not deployed.
+    private async Task<(string Project, GitTestRepository Repository)> ProjectAsync(string script)
+    {
+        var repository = GitTestRepository.Create(new Dictionary<string, string> { ["app.py"] = TestAppsForJobs.Idle, ["job.py"] = script });
+        var response = await api.Owner().PostAsJsonAsync("/api/workspaces/default/projects", new
+        {
+            name = "Jobs " + Guid.NewGuid().ToString("N")[..8], appType = "dash", pythonEnvironment = "default", repositoryUrl = repository.FileUrl, branch = "main", path = "app.py",
+        });
+        Assert.True(201 == (int)response.StatusCode, await response.Content.ReadAsStringAsync());
+        var project = $"/api/workspaces/default/projects/{(await response.Json()).GetProperty("slug").GetString()}";
+        Assert.Equal(202, (int)(await api.Owner().PostAsync($"{project}/pull", null)).StatusCode);
+        await Eventually.Get(async () => await (await api.Owner().GetAsync(project)).Json(),
+            p => p.GetProperty("revisions").GetArrayLength() > 0 && p.GetProperty("phase").ValueKind == JsonValueKind.Null, TimeSpan.FromSeconds(20), "the pull");
+        return (project, repository);
+    }
+
+    private async Task<string> JobAsync(string project, object body)
+    {
+        var response = await api.Owner().PostAsJsonAsync($"{project}/jobs", body);
+        Assert.True(201 == (int)response.StatusCode, await response.Content.ReadAsStringAsync());
+        return $"{project}/jobs/{(await response.Json()).GetProperty("name").GetString()}";
+    }
+
+    private async Task<Guid> TriggerAsync(string job)
+    {
+        var response = await api.Owner().PostAsync($"{job}/runs", null);
+        Assert.True(202 == (int)response.StatusCode, await response.Content.ReadAsStringAsync());
+        return (await response.Json()).GetProperty("id").GetGuid();
+    }
+
+    private Task<JsonElement> WaitForRunAsync(Guid run, string status, int seconds = 30) =>
+        Eventually.Get(async () => await (await api.Owner().GetAsync($"/api/workspaces/default/runs/{run}")).Json(),
+            r => r.GetProperty("status").GetString() == status, TimeSpan.FromSeconds(seconds), $"run {run} to be {status}");
+
+    // What the script printed (the log also holds the environment's build lines).
+    private async Task<List<string>> LinesAsync(Guid run) =>
+        (await (await api.Owner().GetAsync($"/api/workspaces/default/runs/{run}/logs?tail=1000")).Json()).EnumerateArray()
+            .Where(l => l.GetProperty("stream").GetString() != "build").Select(l => l.GetProperty("line").GetString()!).ToList();
+
+    [Fact]
+    public async Task ManualRun_Completes_WithNumberExitCodeDurationRevision_AndItsWholeLog()
+    {
+        var (project, repository) = await ProjectAsync("import time\nfor i in range(3):\n    print('loading', i)\n    time.sleep(0.1)\nprint('done, last line', end='')\n");
+        using var repo = repository;
+        var job = await JobAsync(project, new { name = "load", path = "job.py" });
+
+        var first = await TriggerAsync(job);
+        var run = await WaitForRunAsync(first, "Completed");
+        Assert.Equal(1, run.GetProperty("number").GetInt32());
+        Assert.Equal("manual", run.GetProperty("trigger").GetString());
+        Assert.Equal(0, run.GetProperty("exitCode").GetInt32());
+        Assert.True(run.GetProperty("durationSeconds").GetDouble() >= 0.3);
+        var revision = (await (await api.Owner().GetAsync(project)).Json()).GetProperty("targetRevision").GetString();
+        Assert.Equal(revision, run.GetProperty("revision").GetString());
+        Assert.Contains("No 'prod' profile detected", run.GetProperty("warning").GetString());
+        // Complete as soon as the run has ended, the unterminated last line included.
+        Assert.Equal(["loading 0", "loading 1", "loading 2", "done, last line"], await LinesAsync(first));
+
+        var second = await TriggerAsync(job);
+        Assert.Equal(2, (await WaitForRunAsync(second, "Completed")).GetProperty("number").GetInt32());
+        var runs = await (await api.Owner().GetAsync($"{job}/runs")).Json();
+        Assert.Equal([2, 1], runs.GetProperty("items").EnumerateArray().Select(r => r.GetProperty("number").GetInt32()));
+    }
+
+    [Fact]
+    public async Task FailingScript_FailsWithItsExitCodeAndLastLines()
+    {
+        var (project, repository) = await ProjectAsync("import sys\nprint('cannot reach the warehouse', flush=True)\nsys.exit(3)\n");
+        using var repo = repository;
+        var job = await JobAsync(project, new { name = "broken", path = "job.py" });
+
+        var run = await WaitForRunAsync(await TriggerAsync(job), "Failed");
+
+        Assert.Equal(3, run.GetProperty("exitCode").GetInt32());
+        Assert.Contains("exited with code 3", run.GetProperty("reason").GetString());
+        Assert.Contains("cannot reach the warehouse", run.GetProperty("reason").GetString());
+    }
+
+    [Fact]
+    public async Task ScheduledJob_RunsOnItsCron_NeverOverlapping_UntilPaused()
+    {
+        var (project, repository) = await ProjectAsync("import time\nprint('tick', flush=True)\ntime.sleep(1.5)\n");
+        using var repo = repository;
+        var job = await JobAsync(project, new { name = "every-second", path = "job.py", schedule = new { cron = "* * * * * *", timeZone = "Europe/Berlin" } });
+        var view = await (await api.Owner().GetAsync(job)).Json();
+        Assert.Equal(5, view.GetProperty("schedule").GetProperty("next").GetArrayLength());
+
+        var runs = await Eventually.Get(async () => await (await api.Owner().GetAsync($"{job}/runs")).Json(),
+            r => r.GetProperty("items").EnumerateArray().Count(x => x.GetProperty("status").GetString() == "Completed") >= 2, TimeSpan.FromSeconds(20), "two scheduled runs");
+        Assert.Equal(200, (int)(await api.Owner().PostAsync($"{job}/pause", null)).StatusCode);
+
+        var ended = runs.GetProperty("items").EnumerateArray().Where(r => r.GetProperty("status").GetString() == "Completed")
+            .OrderBy(r => r.GetProperty("number").GetInt32()).ToList();
+        Assert.All(ended, r => Assert.Equal("schedule", r.GetProperty("trigger").GetString()));
+        // Overlap skip (the default): each run started after the one before ended, though the cron fires every second.
+        for (var i = 1; i < ended.Count; i++)
+            Assert.True(ended[i].GetProperty("startedAt").GetDateTimeOffset() >= ended[i - 1].GetProperty("endedAt").GetDateTimeOffset());
+
+        // Paused: once what is active has ended, nothing new starts.
+        await Task.Delay(2500);
+        var count = (await (await api.Owner().GetAsync($"{job}/runs")).Json()).GetProperty("items").GetArrayLength();
+        await Task.Delay(2000);
+        Assert.Equal(count, (await (await api.Owner().GetAsync($"{job}/runs")).Json()).GetProperty("items").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task CancelWhileRunning_StopsTheWholeProcessTree()
+    {
+        var (project, repository) = await ProjectAsync("""
+            import subprocess, time
+            child = subprocess.Popen(["sh", "-c", "sleep 300 & echo grandchild $!; wait"], stdout=subprocess.PIPE, text=True)
+            print("child", child.pid, flush=True)
+            print(child.stdout.readline().strip(), flush=True)
+            time.sleep(300)
+            """);
+        using var repo = repository;
+        var job = await JobAsync(project, new { name = "long", path = "job.py" });
+        var run = await TriggerAsync(job);
+        await WaitForRunAsync(run, "Running");
+        var lines = await Eventually.Get(() => LinesAsync(run), l => l.Any(x => x.StartsWith("grandchild", StringComparison.Ordinal)), TimeSpan.FromSeconds(10), "the pids");
+        var pids = lines.Where(l => l.StartsWith("child", StringComparison.Ordinal) || l.StartsWith("grandchild", StringComparison.Ordinal))
+            .Select(l => int.Parse(l.Split(' ')[1])).ToList();
+        Assert.Equal(2, pids.Count);
+
+        Assert.Equal(202, (int)(await api.Owner().PostAsync($"/api/workspaces/default/runs/{run}/cancel", null)).StatusCode);
+
+        var cancelled = await WaitForRunAsync(run, "Cancelled", 20);
+        Assert.Equal("cancelled", cancelled.GetProperty("reason").GetString());
+        await Eventually.Get(() => Task.FromResult(pids.Any(Signals.IsAlive)), alive => !alive, TimeSpan.FromSeconds(5), "the tree to end");
+        await (await api.Owner().PostAsync($"/api/workspaces/default/runs/{run}/cancel", null)).AssertProblem(409, "illegal-transition");
+    }
+
+    [Fact]
+    public async Task TimeLimit_FailsTheRun_WithReasonTimeLimit()
+    {
+        var (project, repository) = await ProjectAsync("import time\nprint('working', flush=True)\ntime.sleep(60)\n");
+        using var repo = repository;
+        var job = await JobAsync(project, new { name = "slow", path = "job.py", timeLimitSeconds = 2 });
+
+        var run = await WaitForRunAsync(await TriggerAsync(job), "Failed", 20);
+
+        Assert.Equal("time limit", run.GetProperty("reason").GetString());
+        Assert.InRange(run.GetProperty("durationSeconds").GetDouble(), 1.9, 10);
+    }
+
+    [Fact]
+    public async Task BatchRun_GetsTheProdProfilesSecrets_NotTheAccessOnes()
+    {
+        var (project, repository) = await ProjectAsync(
+            "import hashlib, os\nprint('token', hashlib.sha256(os.environ.get('TOKEN', '').encode()).hexdigest(), os.environ['RUNTIME_PROFILE'], flush=True)\n");
+        using var repo = repository;
+        var prod = "prod-" + Guid.NewGuid().ToString("N");
+        Assert.True((await api.Owner().PutAsJsonAsync($"{project}/secrets/TOKEN?profile=prod", new { value = prod })).IsSuccessStatusCode);
+        Assert.True((await api.Owner().PutAsJsonAsync($"{project}/secrets/TOKEN?profile=access", new { value = "access-" + Guid.NewGuid() })).IsSuccessStatusCode);
+        var job = await JobAsync(project, new { name = "with-secrets", path = "job.py" });
+
+        var id = await TriggerAsync(job);
+        var run = await WaitForRunAsync(id, "Completed");
+
+        Assert.Equal(JsonValueKind.Null, run.GetProperty("warning").ValueKind);
+        var line = (await LinesAsync(id)).Single();
+        Assert.Equal($"token {Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(prod)))} prod", line);
+    }
+
+    [Theory]
+    [InlineData("bad name", "job.py", "* * * * *", "UTC", null, null, "name")]
+    [InlineData("ok", "../../etc/passwd", null, null, null, null, "path")]
+    [InlineData("ok", "job.py", "61 * * * *", "UTC", null, null, "schedule.cron")]
+    [InlineData("ok", "job.py", "0 2 * * *", "Mars/Olympus", null, null, "schedule.timeZone")]
+    [InlineData("ok", "job.py", null, null, -5, null, "timeLimitSeconds")]
+    [InlineData("ok", "job.py", null, null, null, "sometimes", "overlap")]
+    public async Task BadJob_Is400NamingTheField_AndNothingIsCreated(string name, string path, string? cron, string? zone, int? limit, string? overlap, string field)
+    {
+        var (project, repository) = await ProjectAsync("print('never')\n");
+        using var repo = repository;
+        var response = await api.Owner().PostAsJsonAsync($"{project}/jobs", new
+        {
+            name, path, schedule = cron is null ? null : new { cron, timeZone = zone }, timeLimitSeconds = limit, overlap,
+        });
+
+        var problem = await response.AssertProblem(400, "validation");
+        Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), problem.GetRawText());
+        Assert.Empty((await (await api.Owner().GetAsync($"{project}/jobs")).Json()).EnumerateArray());
+    }
+}
+
+internal static class TestAppsForJobs
+{
+    public const string Idle = "import time\ntime.sleep(600)\n";
+}
