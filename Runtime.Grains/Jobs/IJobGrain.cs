@@ -19,8 +19,8 @@ public interface IJobGrain : IGrainWithGuidKey
 
     Task<RunSummary> CancelRun(Guid runId);
 
-    /// <summary>From the project: the run's assignment is queued for an agent.</summary>
-    Task RunAssigned(Guid runId, Guid assignmentId, string revision, string? warning);
+    /// <summary>From the project: what the run runs (revision, settings); the job queues it for an agent unless it was cancelled meanwhile.</summary>
+    Task RunReady(RunSpec spec, string? warning);
 
     /// <summary>From the project: the run cannot start.</summary>
     Task RunNotStarted(Guid runId, string reason);

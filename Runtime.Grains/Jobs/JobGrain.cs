@@ -1,4 +1,6 @@
+using System.Text.Json;
 using Npgsql;
+using Runtime.Grains.Assignments;
 using Runtime.Grains.Naming;
 using Runtime.Grains.Projects;
 using Runtime.Grains.Reminders;
@@ -114,7 +116,7 @@ public sealed class JobGrain : Grain<JobState>, IJobGrain, IRemindable
     public async Task<RunSummary> Trigger(string trigger)
     {
         RequireExists();
-        return Summary(await StartRunAsync(trigger));
+        return Summary(await StartRunAsync(trigger, null));
     }
 
     public async Task ReceiveReminder(string name, ReminderTick tick)
@@ -134,7 +136,8 @@ public sealed class JobGrain : Grain<JobState>, IJobGrain, IRemindable
                     return;
             }
         }
-        await StartRunAsync(RunTriggers.Schedule);
+        // After downtime the missed ticks arrive as one, due at the first of them: one catch-up run.
+        await StartRunAsync(RunTriggers.Schedule, tick.DueAt);
     }
 
     public async Task<RunSummary> CancelRun(Guid runId)
@@ -150,15 +153,15 @@ public sealed class JobGrain : Grain<JobState>, IJobGrain, IRemindable
         return Summary(run);
     }
 
-    public async Task RunAssigned(Guid runId, Guid assignmentId, string revision, string? warning)
+    public async Task RunReady(RunSpec spec, string? warning)
     {
-        if (!Exists || State.Active.FirstOrDefault(r => r.Id == runId) is not { } run)
+        // Cancelled (or the job deleted) before the project answered: it never starts.
+        if (!Exists || State.Active.FirstOrDefault(r => r.Id == spec.RunId) is not { } run)
             return;
-        run.AssignmentId = assignmentId;
+        run.AssignmentId = Context.Assign(new AssignmentRequest(ProjectGrain.DefaultEnvironment, $"run/{spec.RunId:D}", "run",
+            JsonSerializer.SerializeToElement(spec, GrainJson.Options)));
         run.Status = RunStatus.Starting;
-        await UpdateRowAsync(run, "revision = $3, warning = $4", revision, (object?)warning ?? DBNull.Value);
-        if (run.CancelRequested)
-            await CancelAsync(run, "cancelled");
+        await UpdateRowAsync(run, "revision = $3, warning = $4", spec.Revision, (object?)warning ?? DBNull.Value);
     }
 
     public async Task RunNotStarted(Guid runId, string reason)
@@ -189,15 +192,15 @@ public sealed class JobGrain : Grain<JobState>, IJobGrain, IRemindable
         await EndAsync(run, status, exitCode < 0 ? null : exitCode, reason);
     }
 
-    private async Task<ActiveRun> StartRunAsync(string trigger)
+    private async Task<ActiveRun> StartRunAsync(string trigger, DateTimeOffset? scheduledFor)
     {
         var run = new ActiveRun { Id = Guid.CreateVersion7(Context.Now), Number = ++State.LastNumber, Trigger = trigger, Status = RunStatus.Pending };
         State.Active.Add(run);
         await using (var insert = Context.CreateCommand("""
-            INSERT INTO runs (id, job_id, workspace_id, number, trigger, status, created_at) VALUES ($1, $2, $3, $4, $5, 'Pending', $6)
+            INSERT INTO runs (id, job_id, workspace_id, number, trigger, status, created_at, scheduled_for) VALUES ($1, $2, $3, $4, $5, 'Pending', $6, $7)
             """))
         {
-            Add(insert, run.Id, Context.Id.Key, State.WorkspaceId.ToString("D"), run.Number, trigger, Context.Now);
+            Add(insert, run.Id, Context.Id.Key, State.WorkspaceId.ToString("D"), run.Number, trigger, Context.Now, (object?)scheduledFor ?? DBNull.Value);
             await insert.ExecuteNonQueryAsync();
         }
         // The project owns the source and the settings: it builds the run's spec and queues it for an agent.
@@ -209,7 +212,11 @@ public sealed class JobGrain : Grain<JobState>, IJobGrain, IRemindable
     {
         run.CancelRequested = true;
         if (run.AssignmentId is not { } assignment)
-            return; // the project has not queued it yet; RunAssigned or RunNotStarted ends it
+        {
+            // Not queued for an agent yet: it ends now, and the project's answer is ignored.
+            await EndAsync(run, RunStatus.Cancelled, null, reason);
+            return;
+        }
         if (await Assignments.WorkloadStops.StopAsync(Context, assignment, ProjectGrain.DefaultEnvironment, $"run/{run.Id:D}"))
             await EndAsync(run, RunStatus.Cancelled, null, reason); // no agent had it: it never starts
     }
@@ -222,7 +229,7 @@ public sealed class JobGrain : Grain<JobState>, IJobGrain, IRemindable
         if (State.Queued > 0 && State.Active.Count == 0 && State.Status == JobStatus.Active)
         {
             State.Queued--;
-            await StartRunAsync(RunTriggers.Schedule);
+            await StartRunAsync(RunTriggers.Schedule, null);
         }
     }
 

@@ -103,6 +103,7 @@ public sealed record JobSchedule(string Cron, string TimeZone, IReadOnlyList<Dat
 
 public sealed record RunSummary(Guid Id, int Number, string Trigger, RunStatus Status);
 
+/// <param name="ScheduledFor">For a scheduled run, the tick it ran for (the first missed one for a catch-up after downtime).</param>
 public sealed record RunView(
-    Guid Id, Guid JobId, int Number, string Trigger, RunStatus Status, DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? EndedAt,
+    Guid Id, Guid JobId, int Number, string Trigger, RunStatus Status, DateTimeOffset CreatedAt, DateTimeOffset? ScheduledFor, DateTimeOffset? StartedAt, DateTimeOffset? EndedAt,
     int? ExitCode, double? DurationSeconds, string? Reason, string? Warning, string? Revision);

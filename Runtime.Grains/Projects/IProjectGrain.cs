@@ -60,7 +60,7 @@ public interface IProjectGrain : IGrainWithGuidKey
 
     Task<SettingsView> RemoveSetting(string profile, SettingKind kind, string name);
 
-    /// <summary>From a job: queue its run, built from the project's latest fetched revision and its <c>prod</c> settings.</summary>
+    /// <summary>From a job: the spec of its run, built from the project's latest fetched revision and its <c>prod</c> settings.</summary>
     Task StartRun(Jobs.RunRequest request);
 
     Task<ProjectView> RotateKey(string publicKey, string encryptedPrivateKey);

@@ -1,5 +1,3 @@
-using System.Text.Json;
-using Runtime.Grains.Assignments;
 using Runtime.Grains.Jobs;
 using Runtime.Grains.Settings;
 
@@ -8,6 +6,7 @@ namespace Runtime.Grains.Projects;
 /// <summary>Runs of the project's jobs: the project owns the source and the settings they run with.</summary>
 public sealed partial class ProjectGrain
 {
+    /// <summary>Answers the job with the run's spec; the job queues it (so a run cancelled meanwhile is never queued).</summary>
     public async Task StartRun(RunRequest request)
     {
         var job = Context.Send<IJobGrain>(request.JobId);
@@ -26,7 +25,6 @@ public sealed partial class ProjectGrain
         var warning = settings is null ? $"No '{Profiles.Prod}' profile detected: the run has no variables, secrets or connections." : null;
         var spec = new RunSpec(request.RunId, request.JobId, Id, State.WorkspaceId, State.PythonEnvironment, request.Path, revision.Sha, revision.ArchiveHash,
             Profiles.Prod, settings, request.TimeLimit);
-        var assignment = Context.Assign(new AssignmentRequest(State.Environment, $"run/{request.RunId:D}", "run", JsonSerializer.SerializeToElement(spec, GrainJson.Options)));
-        await job.RunAssigned(request.RunId, assignment, revision.Sha, warning);
+        await job.RunReady(spec, warning);
     }
 }

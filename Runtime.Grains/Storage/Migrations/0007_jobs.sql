@@ -21,6 +21,7 @@ CREATE TABLE runs (
     trigger       text        NOT NULL,
     status        text        NOT NULL,
     created_at    timestamptz NOT NULL,
+    scheduled_for timestamptz,
     started_at    timestamptz,
     ended_at      timestamptz,
     exit_code     int,

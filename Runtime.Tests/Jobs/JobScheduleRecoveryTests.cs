@@ -1,0 +1,82 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Runtime.Tests.Api;
+using Runtime.Tests.Infrastructure;
+using Xunit;
+
+namespace Runtime.Tests.Jobs;
+
+/// <summary>Jobs while no silo runs: scheduled fires missed during downtime, and runs cancelled before any agent saw them.</summary>
+public sealed class JobScheduleRecoveryTests(ApiFixture api) : IClassFixture<ApiFixture>
+{
+    // A pulled project with job.py; the silo that fetched it is gone again.
+    private async Task<(string Project, GitTestRepository Repository)> ProjectAsync()
+    {
+        var repository = GitTestRepository.Create(new Dictionary<string, string> { ["app.py"] = TestAppsForJobs.Idle, ["job.py"] = "print('ran', flush=True)\n" });
+        await using var silo = await api.Database.StartSiloAsync("silo-fetch");
+        var response = await api.Owner().PostAsJsonAsync("/api/workspaces/default/projects", new
+        {
+            name = "Down " + Guid.NewGuid().ToString("N")[..8], appType = "dash", pythonEnvironment = "default", repositoryUrl = repository.FileUrl, branch = "main", path = "app.py",
+        });
+        var project = $"/api/workspaces/default/projects/{(await response.Json()).GetProperty("slug").GetString()}";
+        Assert.Equal(202, (int)(await api.Owner().PostAsync($"{project}/pull", null)).StatusCode);
+        await Eventually.Get(async () => await (await api.Owner().GetAsync(project)).Json(),
+            p => p.GetProperty("revisions").GetArrayLength() > 0 && p.GetProperty("phase").ValueKind == JsonValueKind.Null, TimeSpan.FromSeconds(20), "the pull");
+        return (project, repository);
+    }
+
+    private async Task<JsonElement[]> RunsAsync(string job) =>
+        (await (await api.Owner().GetAsync($"{job}/runs")).Json()).GetProperty("items").EnumerateArray().ToArray();
+
+    [Fact]
+    public async Task FiresMissedWhileNoSiloRan_GiveExactlyOneCatchUpRun()
+    {
+        var (project, repository) = await ProjectAsync();
+        using var repo = repository;
+        var created = await api.Owner().PostAsJsonAsync($"{project}/jobs", new { name = "every-second", path = "job.py", overlap = "allow", schedule = new { cron = "* * * * * *" } });
+        Assert.Equal(201, (int)created.StatusCode);
+        var job = $"{project}/jobs/every-second";
+
+        await Task.Delay(3500); // three fire times with no silo
+        Assert.Empty(await RunsAsync(job));
+        var restarted = DateTimeOffset.UtcNow;
+        await using (await api.Database.StartSiloAsync("silo-back"))
+        {
+            await Eventually.Get(() => RunsAsync(job), r => r.Count(x => x.GetProperty("status").GetString() == "Completed") >= 3, TimeSpan.FromSeconds(20), "runs after the restart");
+            Assert.Equal(200, (int)(await api.Owner().PostAsync($"{job}/pause", null)).StatusCode);
+        }
+
+        var runs = await RunsAsync(job);
+        Assert.All(runs, r => Assert.Equal("schedule", r.GetProperty("trigger").GetString()));
+        // Only one run is for a tick before the restart: the missed ticks collapsed into it.
+        var late = runs.Where(r => r.GetProperty("scheduledFor").GetDateTimeOffset() < restarted.AddSeconds(-1)).ToList();
+        var catchUp = Assert.Single(late);
+        Assert.Equal(1, catchUp.GetProperty("number").GetInt32());
+    }
+
+    [Fact]
+    public async Task RunCancelledWhilePending_NeverStarts()
+    {
+        var (project, repository) = await ProjectAsync();
+        using var repo = repository;
+        Assert.Equal(201, (int)(await api.Owner().PostAsJsonAsync($"{project}/jobs", new { name = "once", path = "job.py" })).StatusCode);
+        var triggered = await (await api.Owner().PostAsync($"{project}/jobs/once/runs", null)).Json();
+        var run = triggered.GetProperty("id").GetGuid();
+        Assert.Equal("Pending", triggered.GetProperty("status").GetString());
+
+        var cancelled = await (await api.Owner().PostAsync($"/api/workspaces/default/runs/{run}/cancel", null)).Json();
+        Assert.Equal("Cancelled", cancelled.GetProperty("status").GetString());
+
+        // An agent arrives: the run stays cancelled and nothing runs.
+        await using (await api.Database.StartSiloAsync("silo-late"))
+        {
+            await Eventually.Get(() => api.Database.ScalarAsync<long>("SELECT count(*) FROM messages"), n => n == 0, TimeSpan.FromSeconds(10), "the queued messages to be delivered");
+            await Task.Delay(1000);
+        }
+        var view = await (await api.Owner().GetAsync($"/api/workspaces/default/runs/{run}")).Json();
+        Assert.Equal("Cancelled", view.GetProperty("status").GetString());
+        Assert.Equal(JsonValueKind.Null, view.GetProperty("startedAt").ValueKind);
+        Assert.Equal(0, (await (await api.Owner().GetAsync($"/api/workspaces/default/runs/{run}/logs")).Json()).GetArrayLength());
+        Assert.Equal(0, await api.Database.ScalarAsync<long>("SELECT count(*) FROM assignments WHERE workload_id = $1", $"run/{run:D}"));
+    }
+}
