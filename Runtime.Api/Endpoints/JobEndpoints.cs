@@ -39,7 +39,7 @@ public static class JobEndpoints
         runs.MapPost("/{run:guid}/cancel", Cancel).WithName("CancelRun").WithSummary("Cancel a run: a pending one never starts, a running one is stopped with its whole process tree");
         runs.MapGet("/{run:guid}/logs", Logs).WithName("GetRunLogs").WithSummary("The run's last lines (?tail=N, default 100, at most 10000)");
         runs.MapGet("/{run:guid}/logs/follow", Follow).WithName("FollowRunLogs")
-            .WithSummary("The run's lines as Server-Sent Events: the last ?tail=N first, then new ones as they are printed");
+            .WithSummary("The run's lines as Server-Sent Events: the last ?tail=N first, then new ones as they are printed; an 'end' event once the run has ended and its log is complete");
         return api;
     }
 
@@ -113,8 +113,10 @@ public static class JobEndpoints
         var lines = tail ?? 100;
         if (lines is < 0 or > 10_000)
             throw new ValidationException("tail", "tail must be between 0 and 10000.");
+        var workspace = http.User.Caller().WorkspaceId;
         await GetRun(run, http, runs);
-        await LogStream.FollowAsync(http, logs, $"run/{run:D}", lines);
+        await LogStream.FollowAsync(http, logs, $"run/{run:D}", lines,
+            async ct => (await runs.RunAsync(workspace, run, ct))?.EndedAt is not null);
     }
 
     private static async Task<Guid> ProjectIdAsync(string project, HttpContext http, ProjectStore projects) =>

@@ -13,7 +13,9 @@ public static class LogStream
     private static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(15);
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public static async Task FollowAsync(HttpContext http, WorkloadLogStore logs, string workloadId, int tail)
+    /// <param name="ended">For a workload that ends (a run): once it says so and every stored line was sent,
+    /// an <c>end</c> event closes the stream (the log is complete by then).</param>
+    public static async Task FollowAsync(HttpContext http, WorkloadLogStore logs, string workloadId, int tail, Func<CancellationToken, Task<bool>>? ended = null)
     {
         var ct = http.RequestAborted;
         http.Response.ContentType = "text/event-stream";
@@ -37,7 +39,15 @@ public static class LogStream
         {
             while (!ct.IsCancellationRequested)
             {
+                // Asked before reading, so that no line stored before the end is missed.
+                var over = ended is not null && await ended(ct);
                 var lines = await logs.AfterAsync(workloadId, position, 1000, ct);
+                if (over && lines.Count == 0)
+                {
+                    await http.Response.WriteAsync("event: end\ndata: {}\n\n", ct);
+                    await http.Response.Body.FlushAsync(ct);
+                    return;
+                }
                 if (lines.Count > 0)
                 {
                     position = await WriteAsync(http, lines, position);
@@ -49,7 +59,7 @@ public static class LogStream
                     quiet = TimeSpan.Zero;
                 }
                 await http.Response.Body.FlushAsync(ct);
-                if (lines.Count < 1000)
+                if (lines.Count < 1000 && !over)
                     await Task.Delay(Poll, ct);
             }
         }

@@ -83,6 +83,48 @@ public sealed class JobRunTests(ApiFixture api) : IClassFixture<ApiFixture>, IAs
     }
 
     [Fact]
+    public async Task FollowingARun_DeliversEachLineUnderASecond_AndEndsWithTheCompleteLog()
+    {
+        var (project, repository) = await ProjectAsync("""
+            import time
+            for n in range(30):
+                print(f"tick {n} {time.time()}", flush=True)
+                time.sleep(0.1)
+            print("finished")
+            """);
+        using var repo = repository;
+        var job = await JobAsync(project, new { name = "ticking", path = "job.py" });
+        var run = await TriggerAsync(job);
+        await WaitForRunAsync(run, "Running");
+
+        using var response = await api.Owner().SendAsync(new HttpRequestMessage(HttpMethod.Get, $"/api/workspaces/default/runs/{run}/logs/follow?tail=0"),
+            HttpCompletionOption.ResponseHeadersRead);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        var lags = new List<double>();
+        var lines = new List<string>();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        string? text;
+        var ended = false;
+        while ((text = await reader.ReadLineAsync(timeout.Token)) is not null)
+        {
+            if (text == "event: end")
+                ended = true;
+            if (!text.StartsWith("data: ", StringComparison.Ordinal) || ended)
+                continue;
+            var line = JsonDocument.Parse(text[6..]).RootElement.GetProperty("line").GetString()!;
+            lines.Add(line);
+            if (line.Split(' ') is ["tick", _, var printed])
+                lags.Add(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0 - double.Parse(printed, System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        Assert.True(ended, "the stream ends with an end event once the run has ended");
+        Assert.Equal("finished", lines[^1]);
+        Assert.True(lags.Count >= 10, $"only {lags.Count} lines were followed live");
+        Assert.All(lags, lag => Assert.True(lag < 1.0, $"a line arrived {lag:0.000} s after it was printed"));
+        Assert.Equal(31, (await LinesAsync(run)).Count);
+    }
+
+    [Fact]
     public async Task FailingScript_FailsWithItsExitCodeAndLastLines()
     {
         var (project, repository) = await ProjectAsync("import sys\nprint('cannot reach the warehouse', flush=True)\nsys.exit(3)\n");
