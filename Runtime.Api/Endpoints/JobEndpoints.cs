@@ -14,7 +14,11 @@ public static class JobEndpoints
 {
     public sealed record ScheduleRequest(string? Cron, string? TimeZone);
 
-    public sealed record CreateJobRequest(string? Name, string? Path, ScheduleRequest? Schedule, string? Overlap, bool? CatchUp, int? TimeLimitSeconds);
+    public sealed record FollowRequest(string? Job, string? On);
+
+    public sealed record CreateJobRequest(
+        string? Name, string? Path, ScheduleRequest? Schedule, string? Overlap, bool? CatchUp, int? TimeLimitSeconds, int? Retries, int? RetryDelaySeconds,
+        FollowRequest? After);
 
     /// <summary>The longest time limit a job may have (<c>Runtime:Jobs:MaxTimeLimit</c>).</summary>
     public const string MaxTimeLimitKey = "Runtime:Jobs:MaxTimeLimit";
@@ -24,7 +28,7 @@ public static class JobEndpoints
         var jobs = api.MapGroup($"/workspaces/{{{Access.WorkspaceParameter}}}/projects/{{project}}/jobs").WithTags("Jobs");
         jobs.MapGet("/", List).WithName("ListJobs").WithSummary("The project's jobs, newest first");
         jobs.MapPost("/", Create).WithName("CreateJob")
-            .WithSummary("Create a job: a script of the project (path), optionally on a cron schedule in a time zone, with an overlap policy (skip, allow, queue) and a time limit (Idempotency-Key supported)");
+            .WithSummary("Create a job: a script of the project (path), optionally on a cron schedule in a time zone, with an overlap policy (skip, allow, queue), a time limit, retries with backoff, and a job it follows (after: {job, on: completed|failed|ended}) (Idempotency-Key supported)");
         jobs.MapGet("/{job}", Get).WithName("GetJob").WithSummary("A job by name or id, with its next fire times and active runs");
         jobs.MapPost("/{job}/pause", async (string project, string job, HttpContext http, IGrainFactory grains, ProjectStore projects, RunStore runs) =>
             await (await FindAsync(project, job, http, grains, projects, runs)).Pause()).WithName("PauseJob").WithSummary("Stop scheduling runs");
@@ -61,8 +65,17 @@ public static class JobEndpoints
         if (request.Name is { } name && await runs.FindJobAsync(projectId, name.Trim(), http.RequestAborted) is { } existing && existing != id)
             throw new ConflictException("Job exists", $"The project already has a job named '{name.Trim()}'; choose another name.");
         var max = configuration.GetValue<TimeSpan?>(MaxTimeLimitKey) ?? TimeSpan.FromHours(24);
+        Guid? after = null;
+        if (request.After is { } follow)
+        {
+            // A job of the same project, by name or id.
+            after = follow.Job is null ? null : await runs.FindJobAsync(projectId, follow.Job, http.RequestAborted);
+            if (after is null)
+                throw new ValidationException("after.job", $"The project has no job '{follow.Job}' to follow.");
+        }
         var job = await grains.Get<IJobGrain>(id).Create(new NewJob(caller.WorkspaceId, projectId, request.Name, request.Path,
-            request.Schedule?.Cron, request.Schedule?.TimeZone, request.Overlap, request.CatchUp, request.TimeLimitSeconds, max));
+            request.Schedule?.Cron, request.Schedule?.TimeZone, request.Overlap, request.CatchUp, request.TimeLimitSeconds, max,
+            request.Retries, request.RetryDelaySeconds, after, request.After?.On));
         return TypedResults.Created($"/api/workspaces/{caller.WorkspaceSlug}/projects/{project}/jobs/{job.Name}", job);
     }
 

@@ -19,6 +19,17 @@ public interface IJobGrain : IGrainWithGuidKey
 
     Task<RunSummary> CancelRun(Guid runId);
 
+    /// <summary>From a job this one follows: its run ended as this one asked to be told.</summary>
+    Task FollowUp(Guid upstreamJobId, Guid upstreamRunId);
+
+    /// <summary>From itself, after the retry delay: try the failed run again.</summary>
+    Task Retry(Guid failedRunId, Guid firstRunId, int attempt);
+
+    /// <summary>From a job that follows this one (or stops following).</summary>
+    Task AddFollower(Follower follower);
+
+    Task RemoveFollower(Guid jobId);
+
     /// <summary>From the project: what the run runs (revision, settings); the job queues it for an agent unless it was cancelled meanwhile.</summary>
     Task RunReady(RunSpec spec, string? warning);
 

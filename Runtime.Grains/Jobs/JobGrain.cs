@@ -34,6 +34,12 @@ public sealed class JobGrain : Grain<JobState>, IJobGrain, IRemindable
         var limit = job.TimeLimitSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : DefaultTimeLimit;
         validation.Require(limit > TimeSpan.Zero && limit <= job.MaxTimeLimit, "timeLimitSeconds",
             $"timeLimitSeconds must be from 1 to {job.MaxTimeLimit.TotalSeconds:0} (the workspace's maximum).");
+        validation.Require(job.Retries is null or (>= 0 and <= 10), "retries", "retries must be from 0 to 10.");
+        validation.Require(job.RetryDelaySeconds is null or (>= 1 and <= 86_400), "retryDelaySeconds", "retryDelaySeconds must be from 1 to 86400.");
+        var followOn = FollowOn.Completed;
+        if (job.AfterOn is not null && !(Enum.TryParse(job.AfterOn, ignoreCase: true, out followOn) && Enum.IsDefined(followOn) && !char.IsDigit(job.AfterOn[0])))
+            validation.Add("after.on", "after.on must be completed, failed or ended.");
+        validation.Require(job.After is null || job.After != Guid.Parse(Context.Id.Key), "after.job", "A job cannot follow itself.");
         CronSchedule? schedule = null;
         if (job.Cron is not null)
         {
@@ -67,11 +73,16 @@ public sealed class JobGrain : Grain<JobState>, IJobGrain, IRemindable
             Overlap = overlap,
             CatchUp = job.CatchUp ?? true,
             TimeLimit = limit,
+            Retries = job.Retries ?? 0,
+            RetryDelay = TimeSpan.FromSeconds(job.RetryDelaySeconds ?? 30),
+            After = job.After is { } after ? new Follower(after, followOn) : null,
             Status = JobStatus.Active,
             CreatedAt = Context.Now,
         };
         if (schedule is not null)
             Context.RegisterReminder(ScheduleReminder, ReminderSchedule.OnCron(schedule));
+        if (State.After is { } upstream)
+            await Context.Send<IJobGrain>(upstream.JobId).AddFollower(new Follower(Guid.Parse(Context.Id.Key), upstream.On));
         await Task.CompletedTask;
         return View();
     }
@@ -110,6 +121,8 @@ public sealed class JobGrain : Grain<JobState>, IJobGrain, IRemindable
         RequireExists();
         foreach (var run in State.Active.ToList())
             await CancelAsync(run, "the job was deleted");
+        if (State.After is { } upstream)
+            await Context.Send<IJobGrain>(upstream.JobId).RemoveFollower(Guid.Parse(Context.Id.Key));
         Context.DeleteState();
     }
 
@@ -153,6 +166,36 @@ public sealed class JobGrain : Grain<JobState>, IJobGrain, IRemindable
         return Summary(run);
     }
 
+    public async Task FollowUp(Guid upstreamJobId, Guid upstreamRunId)
+    {
+        if (Exists && State.Status == JobStatus.Active && State.After?.JobId == upstreamJobId)
+            await StartRunAsync(RunTriggers.FollowUp, null);
+    }
+
+    public async Task Retry(Guid failedRunId, Guid firstRunId, int attempt)
+    {
+        if (!Exists || State.Status != JobStatus.Active)
+            return;
+        await StartRunAsync(RunTriggers.Retry, null, attempt, firstRunId);
+    }
+
+    public Task AddFollower(Follower follower)
+    {
+        if (Exists)
+        {
+            State.Followers.RemoveAll(f => f.JobId == follower.JobId);
+            State.Followers.Add(follower);
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task RemoveFollower(Guid jobId)
+    {
+        if (Exists)
+            State.Followers.RemoveAll(f => f.JobId == jobId);
+        return Task.CompletedTask;
+    }
+
     public async Task RunReady(RunSpec spec, string? warning)
     {
         // Cancelled (or the job deleted) before the project answered: it never starts.
@@ -192,15 +235,20 @@ public sealed class JobGrain : Grain<JobState>, IJobGrain, IRemindable
         await EndAsync(run, status, exitCode < 0 ? null : exitCode, reason);
     }
 
-    private async Task<ActiveRun> StartRunAsync(string trigger, DateTimeOffset? scheduledFor)
+    private async Task<ActiveRun> StartRunAsync(string trigger, DateTimeOffset? scheduledFor, int attempt = 1, Guid? retryOf = null)
     {
-        var run = new ActiveRun { Id = Guid.CreateVersion7(Context.Now), Number = ++State.LastNumber, Trigger = trigger, Status = RunStatus.Pending };
+        var run = new ActiveRun
+        {
+            Id = Guid.CreateVersion7(Context.Now), Number = ++State.LastNumber, Trigger = trigger, Status = RunStatus.Pending, Attempt = attempt, RetryOf = retryOf,
+        };
         State.Active.Add(run);
         await using (var insert = Context.CreateCommand("""
-            INSERT INTO runs (id, job_id, workspace_id, number, trigger, status, created_at, scheduled_for) VALUES ($1, $2, $3, $4, $5, 'Pending', $6, $7)
+            INSERT INTO runs (id, job_id, workspace_id, number, trigger, status, created_at, scheduled_for, attempt, retry_of)
+            VALUES ($1, $2, $3, $4, $5, 'Pending', $6, $7, $8, $9)
             """))
         {
-            Add(insert, run.Id, Context.Id.Key, State.WorkspaceId.ToString("D"), run.Number, trigger, Context.Now, (object?)scheduledFor ?? DBNull.Value);
+            Add(insert, run.Id, Context.Id.Key, State.WorkspaceId.ToString("D"), run.Number, trigger, Context.Now, (object?)scheduledFor ?? DBNull.Value,
+                attempt, (object?)retryOf ?? DBNull.Value);
             await insert.ExecuteNonQueryAsync();
         }
         // The project owns the source and the settings: it builds the run's spec and queues it for an agent.
@@ -226,6 +274,21 @@ public sealed class JobGrain : Grain<JobState>, IJobGrain, IRemindable
         State.Active.Remove(run);
         run.Status = status;
         await UpdateRowAsync(run, "ended_at = $3, exit_code = $4, reason = $5", Context.Now, (object?)exitCode ?? DBNull.Value, (object?)reason ?? DBNull.Value);
+        if (status == RunStatus.Failed && run.Attempt <= State.Retries && !run.CancelRequested)
+        {
+            // Tried again after the delay, doubling with each attempt.
+            var delay = TimeSpan.FromTicks(State.RetryDelay.Ticks * (1L << Math.Min(run.Attempt - 1, 10)));
+            await Context.SendAt<IJobGrain>(Guid.Parse(Context.Id.Key), Context.Now + delay).Retry(run.Id, run.RetryOf ?? run.Id, run.Attempt + 1);
+        }
+        foreach (var follower in State.Followers)
+        {
+            if (follower.On == FollowOn.Ended && status is RunStatus.Completed or RunStatus.Failed
+                || follower.On == FollowOn.Completed && status == RunStatus.Completed
+                || follower.On == FollowOn.Failed && status == RunStatus.Failed)
+            {
+                await Context.Send<IJobGrain>(follower.JobId).FollowUp(Guid.Parse(Context.Id.Key), run.Id);
+            }
+        }
         if (State.Queued > 0 && State.Active.Count == 0 && State.Status == JobStatus.Active)
         {
             State.Queued--;
@@ -263,8 +326,10 @@ public sealed class JobGrain : Grain<JobState>, IJobGrain, IRemindable
             var cron = CronSchedule.Parse(State.Cron, State.TimeZone);
             schedule = new JobSchedule(State.Cron, State.TimeZone, State.Status == JobStatus.Active ? cron.Upcoming(Context.Now, 5).ToList() : []);
         }
+        static FollowView Follow(Follower f) => new(f.JobId, f.On.ToString().ToLowerInvariant());
         return new JobView(Guid.Parse(Context.Id.Key), State.ProjectId, State.Name, State.Path, schedule, State.Overlap.ToString().ToLowerInvariant(),
-            State.CatchUp, (int)State.TimeLimit.TotalSeconds, State.Status, State.LastNumber, State.Active.Select(Summary).ToList(), State.CreatedAt);
+            State.CatchUp, (int)State.TimeLimit.TotalSeconds, State.Status, State.LastNumber, State.Active.Select(Summary).ToList(), State.CreatedAt,
+            State.Retries, (int)State.RetryDelay.TotalSeconds, State.After is { } after ? Follow(after) : null, State.Followers.Select(Follow).ToList());
     }
 
     private void RequireExists()

@@ -32,7 +32,20 @@ public static class RunTriggers
     public const string Manual = "manual";
     public const string Schedule = "schedule";
     public const string Api = "api";
+    public const string FollowUp = "follow-up";
+    public const string Retry = "retry";
 }
+
+/// <summary>When a job's run ends this way, its followers run.</summary>
+public enum FollowOn
+{
+    Completed,
+    Failed,
+    Ended,
+}
+
+/// <summary>A job that runs when this one's run ends as <paramref name="On"/> says.</summary>
+public sealed record Follower(Guid JobId, FollowOn On);
 
 public sealed class JobState
 {
@@ -62,6 +75,17 @@ public sealed class JobState
     /// <summary>Runs not yet ended; ended ones live only in the <c>runs</c> table.</summary>
     public List<ActiveRun> Active { get; set; } = [];
 
+    /// <summary>Failed runs are tried again this many times, after <see cref="RetryDelay"/>, doubling each time.</summary>
+    public int Retries { get; set; }
+
+    public TimeSpan RetryDelay { get; set; }
+
+    /// <summary>The job whose run's end triggers this one (follow-up), and on which end.</summary>
+    public Follower? After { get; set; }
+
+    /// <summary>The jobs that follow this one.</summary>
+    public List<Follower> Followers { get; set; } = [];
+
     /// <summary>Scheduled fires waiting for the active run to end (overlap policy queue).</summary>
     public int Queued { get; set; }
 
@@ -81,6 +105,12 @@ public sealed class ActiveRun
     public Guid? AssignmentId { get; set; }
 
     public bool CancelRequested { get; set; }
+
+    /// <summary>1 for a first try; a retry of a failed run counts on.</summary>
+    public int Attempt { get; set; } = 1;
+
+    /// <summary>The first run of the chain of retries this one belongs to.</summary>
+    public Guid? RetryOf { get; set; }
 }
 
 /// <summary>What a "run" assignment carries to the agent; secrets still encrypted.</summary>
@@ -91,13 +121,16 @@ public sealed record RunSpec(
 /// <summary>What the job asks of its project: start this run from the project's current revision.</summary>
 public sealed record RunRequest(Guid JobId, Guid RunId, string Path, TimeSpan TimeLimit);
 
+/// <param name="After">The job (already resolved) whose runs trigger this one, with <paramref name="AfterOn"/> (completed, failed, ended).</param>
 public sealed record NewJob(
     Guid WorkspaceId, Guid ProjectId, string? Name, string? Path, string? Cron, string? TimeZone, string? Overlap, bool? CatchUp, int? TimeLimitSeconds,
-    TimeSpan MaxTimeLimit);
+    TimeSpan MaxTimeLimit, int? Retries = null, int? RetryDelaySeconds = null, Guid? After = null, string? AfterOn = null);
 
 public sealed record JobView(
     Guid Id, Guid ProjectId, string Name, string Path, JobSchedule? Schedule, string Overlap, bool CatchUp, int TimeLimitSeconds, JobStatus Status,
-    int Runs, IReadOnlyList<RunSummary> Active, DateTimeOffset CreatedAt);
+    int Runs, IReadOnlyList<RunSummary> Active, DateTimeOffset CreatedAt, int Retries, int RetryDelaySeconds, FollowView? After, IReadOnlyList<FollowView> Followers);
+
+public sealed record FollowView(Guid JobId, string On);
 
 public sealed record JobSchedule(string Cron, string TimeZone, IReadOnlyList<DateTimeOffset> Next);
 
@@ -105,5 +138,5 @@ public sealed record RunSummary(Guid Id, int Number, string Trigger, RunStatus S
 
 /// <param name="ScheduledFor">For a scheduled run, the tick it ran for (the first missed one for a catch-up after downtime).</param>
 public sealed record RunView(
-    Guid Id, Guid JobId, int Number, string Trigger, RunStatus Status, DateTimeOffset CreatedAt, DateTimeOffset? ScheduledFor, DateTimeOffset? StartedAt, DateTimeOffset? EndedAt,
+    Guid Id, Guid JobId, int Number, string Trigger, int Attempt, Guid? RetryOf, RunStatus Status, DateTimeOffset CreatedAt, DateTimeOffset? ScheduledFor, DateTimeOffset? StartedAt, DateTimeOffset? EndedAt,
     int? ExitCode, double? DurationSeconds, string? Reason, string? Warning, string? Revision);

@@ -58,7 +58,7 @@ public sealed class RunStore(NpgsqlDataSource dataSource)
         return await reader.ReadAsync(ct) ? Read(reader) : null;
     }
 
-    private const string Columns = "id, job_id, number, trigger, status, created_at, started_at, ended_at, exit_code, reason, warning, revision, scheduled_for";
+    private const string Columns = "id, job_id, number, trigger, status, created_at, started_at, ended_at, exit_code, reason, warning, revision, scheduled_for, attempt, retry_of";
 
     private static RunView Read(NpgsqlDataReader r)
     {
@@ -66,7 +66,8 @@ public sealed class RunStore(NpgsqlDataSource dataSource)
         string? Text(int i) => r.IsDBNull(i) ? null : r.GetString(i);
         var started = At(6);
         var ended = At(7);
-        return new RunView(r.GetGuid(0), Guid.Parse(r.GetString(1)), r.GetInt32(2), r.GetString(3), Enum.Parse<RunStatus>(r.GetString(4)),
+        return new RunView(r.GetGuid(0), Guid.Parse(r.GetString(1)), r.GetInt32(2), r.GetString(3), r.GetInt32(13), r.IsDBNull(14) ? null : r.GetGuid(14),
+            Enum.Parse<RunStatus>(r.GetString(4)),
             r.GetFieldValue<DateTimeOffset>(5), At(12), started, ended, r.IsDBNull(8) ? null : r.GetInt32(8),
             started is { } s && ended is { } e ? Math.Round((e - s).TotalSeconds, 3) : null, Text(9), Text(10), Text(11));
     }

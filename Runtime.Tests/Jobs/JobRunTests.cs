@@ -125,6 +125,50 @@ public sealed class JobRunTests(ApiFixture api) : IClassFixture<ApiFixture>, IAs
     }
 
     [Fact]
+    public async Task FailedRun_IsRetriedWithDoublingDelay_EachAttemptRecorded()
+    {
+        var (project, repository) = await ProjectAsync("import sys\nprint('flaky source', flush=True)\nsys.exit(1)\n");
+        using var repo = repository;
+        var job = await JobAsync(project, new { name = "flaky", path = "job.py", retries = 2, retryDelaySeconds = 1 });
+
+        var first = await TriggerAsync(job);
+
+        var runs = await Eventually.Get(async () => await (await api.Owner().GetAsync($"{job}/runs")).Json(),
+            r => r.GetProperty("items").EnumerateArray().Count(x => x.GetProperty("status").GetString() == "Failed") == 3, TimeSpan.FromSeconds(30), "three failed attempts");
+        var attempts = runs.GetProperty("items").EnumerateArray().OrderBy(r => r.GetProperty("number").GetInt32()).ToList();
+        Assert.Equal([1, 2, 3], attempts.Select(r => r.GetProperty("attempt").GetInt32()));
+        Assert.Equal(["manual", "retry", "retry"], attempts.Select(r => r.GetProperty("trigger").GetString()));
+        Assert.All(attempts.Skip(1), r => Assert.Equal(first, r.GetProperty("retryOf").GetGuid()));
+        var gaps = attempts.Zip(attempts.Skip(1), (a, b) => (b.GetProperty("createdAt").GetDateTimeOffset() - a.GetProperty("endedAt").GetDateTimeOffset()).TotalSeconds).ToList();
+        Assert.True(gaps[0] >= 0.9 && gaps[1] >= 1.9, $"retry delays {string.Join(", ", gaps)} s");
+        await Task.Delay(2500); // no fourth attempt
+        Assert.Equal(3, (await (await api.Owner().GetAsync($"{job}/runs")).Json()).GetProperty("items").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task FollowUpJobs_RunWhenTheJobTheyFollowEndsTheirWay()
+    {
+        var (project, repository) = await ProjectAsync("print('loaded', flush=True)\n");
+        using var repo = repository;
+        var load = await JobAsync(project, new { name = "load", path = "job.py" });
+        var report = await JobAsync(project, new { name = "report", path = "job.py", after = new { job = "load", on = "completed" } });
+        var alert = await JobAsync(project, new { name = "alert", path = "job.py", after = new { job = "load", on = "failed" } });
+        // Told to the followed job by a durable message, a moment later.
+        await Eventually.Get(async () => await (await api.Owner().GetAsync(load)).Json(), j => j.GetProperty("followers").GetArrayLength() == 2,
+            TimeSpan.FromSeconds(10), "both followers registered");
+
+        await WaitForRunAsync(await TriggerAsync(load), "Completed");
+
+        var followed = await Eventually.Get(async () => await (await api.Owner().GetAsync($"{report}/runs")).Json(),
+            r => r.GetProperty("items").EnumerateArray().Any(x => x.GetProperty("status").GetString() == "Completed"), TimeSpan.FromSeconds(20), "the follow-up run");
+        Assert.Equal("follow-up", followed.GetProperty("items")[0].GetProperty("trigger").GetString());
+        await Task.Delay(1000);
+        Assert.Equal(0, (await (await api.Owner().GetAsync($"{alert}/runs")).Json()).GetProperty("items").GetArrayLength());
+        await (await api.Owner().PostAsJsonAsync($"{project}/jobs", new { name = "orphan", path = "job.py", after = new { job = "missing", on = "completed" } }))
+            .AssertProblem(400, "validation");
+    }
+
+    [Fact]
     public async Task FailingScript_FailsWithItsExitCodeAndLastLines()
     {
         var (project, repository) = await ProjectAsync("import sys\nprint('cannot reach the warehouse', flush=True)\nsys.exit(3)\n");
@@ -231,6 +275,7 @@ public sealed class JobRunTests(ApiFixture api) : IClassFixture<ApiFixture>, IAs
     [InlineData("ok", "job.py", "0 2 * * *", "Mars/Olympus", null, null, "schedule.timeZone")]
     [InlineData("ok", "job.py", null, null, -5, null, "timeLimitSeconds")]
     [InlineData("ok", "job.py", null, null, null, "sometimes", "overlap")]
+    [InlineData("ok", "job.py", null, null, 0, null, "timeLimitSeconds")]
     public async Task BadJob_Is400NamingTheField_AndNothingIsCreated(string name, string path, string? cron, string? zone, int? limit, string? overlap, string field)
     {
         var (project, repository) = await ProjectAsync("print('never')\n");

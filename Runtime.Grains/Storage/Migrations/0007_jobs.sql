@@ -19,6 +19,8 @@ CREATE TABLE runs (
     workspace_id  text        NOT NULL,
     number        int         NOT NULL,
     trigger       text        NOT NULL,
+    attempt       int         NOT NULL DEFAULT 1,
+    retry_of      uuid,
     status        text        NOT NULL,
     created_at    timestamptz NOT NULL,
     scheduled_for timestamptz,
