@@ -22,6 +22,9 @@ public interface IJobGrain : IGrainWithGuidKey
     /// <summary>From a job this one follows: its run ended as this one asked to be told.</summary>
     Task FollowUp(Guid upstreamJobId, Guid upstreamRunId);
 
+    /// <summary>From a silo's sweep: the agent of an active run is gone; the run fails (and is retried if the job says so).</summary>
+    Task AgentLost(Guid runId, string reason);
+
     /// <summary>From itself, after the retry delay: try the failed run again.</summary>
     Task Retry(Guid failedRunId, Guid firstRunId, int attempt);
 

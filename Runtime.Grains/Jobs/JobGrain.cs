@@ -166,6 +166,12 @@ public sealed class JobGrain : Grain<JobState>, IJobGrain, IRemindable
         return Summary(run);
     }
 
+    public async Task AgentLost(Guid runId, string reason)
+    {
+        if (Exists && State.Active.FirstOrDefault(r => r.Id == runId) is { Status: RunStatus.Starting or RunStatus.Running } run)
+            await EndAsync(run, RunStatus.Failed, null, reason);
+    }
+
     public async Task FollowUp(Guid upstreamJobId, Guid upstreamRunId)
     {
         if (Exists && State.Status == JobStatus.Active && State.After?.JobId == upstreamJobId)

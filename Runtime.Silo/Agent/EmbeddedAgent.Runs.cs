@@ -15,9 +15,13 @@ namespace Runtime.Silo.Agent;
 public sealed partial class EmbeddedAgent
 {
     private const string RunCancelled = "cancelled";
+    private const string RunAgentStopped = "agent stopped: the silo running it was shut down";
 
     /// <summary>Runs in progress by their assignment, for cancels.</summary>
     private readonly ConcurrentDictionary<Guid, ProcessWorkload> _runs = new();
+
+    /// <summary>The handling of each run in progress, so that a stopping silo can wait for their reports.</summary>
+    private readonly ConcurrentDictionary<Guid, Task> _runHandlers = new();
 
     /// <summary>Runs cancelled by assignment, including those not spawned yet.</summary>
     private readonly ConcurrentDictionary<Guid, byte> _cancelledRuns = new();
@@ -27,6 +31,8 @@ public sealed partial class EmbeddedAgent
 
     private async Task RunAsync(Assignment assignment, RunSpec spec, CancellationToken ct)
     {
+        var handled = new TaskCompletionSource();
+        _runHandlers[assignment.Id] = handled.Task;
         var directory = Path.Combine(Workloads, "runs", spec.RunId.ToString("N"));
         try
         {
@@ -58,6 +64,7 @@ public sealed partial class EmbeddedAgent
             var workload = ProcessWorkload.Start(new ProcessSpec($"run/{spec.RunId:D}", app.Command, Path.Combine(directory, "app"), environment, settings.Secrets,
                 spec.TimeLimit, RunStopGrace, limit, Path.Combine(directory, "output")), recent);
             _runs[assignment.Id] = workload;
+            new RunRecord(spec.RunId, workload.Pid, workload.StartTime, Cluster, Environment.ProcessId, _ownStartTime).Save(directory);
             if (_cancelledRuns.ContainsKey(assignment.Id))
                 await workload.StopAsync(RunCancelled); // cancelled while it was being prepared
             LogRunStarted(spec.JobId, spec.RunId, workload.Pid);
@@ -76,6 +83,30 @@ public sealed partial class EmbeddedAgent
         finally
         {
             Remove(directory);
+            _runHandlers.TryRemove(assignment.Id, out _);
+            handled.TrySetResult();
+        }
+    }
+
+    /// <summary>A stopping silo stops its runs and waits (a while) until each has reported how it ended.</summary>
+    private async Task StopRunsAsync()
+    {
+        foreach (var run in _runs.Values)
+            await run.StopAsync(RunAgentStopped, TimeSpan.FromSeconds(5));
+        await Task.WhenAny(Task.WhenAll(_runHandlers.Values), Task.Delay(TimeSpan.FromSeconds(10)));
+    }
+
+    /// <summary>Run processes of this cluster whose silo died: their runs were failed as "agent lost", so they are ended.</summary>
+    private void EndOrphanedRuns()
+    {
+        foreach (var path in RunRecord.Find(Path.Combine(Workloads, "runs")))
+        {
+            if (RunRecord.Read(path) is not { } record || record.Cluster != Cluster || ProcessTable.StartTime(record.OwnerPid) == record.OwnerStartTime)
+                continue;
+            if (ProcessTable.StartTime(record.Pid) == record.StartTime)
+                Signals.SendToGroup(record.Pid, Signals.SigKill);
+            LogOrphanedRunEnded(record.RunId, record.Pid);
+            Remove(Path.GetDirectoryName(path)!);
         }
     }
 
@@ -94,9 +125,35 @@ public sealed partial class EmbeddedAgent
         }
     }
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Run {RunId}: its silo died; ended its orphaned process {Pid}")]
+    private partial void LogOrphanedRunEnded(Guid runId, int pid);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: run {RunId} started as pid {Pid}")]
     private partial void LogRunStarted(Guid jobId, Guid runId, int pid);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: run {RunId} ended with code {ExitCode} ({StopReason})")]
     private partial void LogRunEnded(Guid jobId, Guid runId, int exitCode, string? stopReason);
+}
+
+/// <summary>What an agent writes beside a run's process (<c>run.json</c>, 0600), so that the next agent on the machine can end it if this one dies.</summary>
+internal sealed record RunRecord(Guid RunId, int Pid, long StartTime, string Cluster, int OwnerPid, long OwnerStartTime)
+{
+    private const string FileName = "run.json";
+
+    public void Save(string directory) => Runtime.Grains.Storage.PrivateFile.Write(Path.Combine(directory, FileName), JsonSerializer.Serialize(this, GrainJson.Options));
+
+    public static RunRecord? Read(string path)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<RunRecord>(File.ReadAllText(path), GrainJson.Options);
+        }
+        catch (Exception e) when (e is IOException or JsonException)
+        {
+            return null;
+        }
+    }
+
+    public static IEnumerable<string> Find(string runs) =>
+        Directory.Exists(runs) ? Directory.EnumerateFiles(runs, FileName, new EnumerationOptions { RecurseSubdirectories = true, MaxRecursionDepth = 1 }) : [];
 }

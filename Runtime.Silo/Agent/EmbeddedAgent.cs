@@ -110,6 +110,7 @@ public sealed partial class EmbeddedAgent(
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
+        await StopRunsAsync();
         // A silo asked to stop takes its apps with it and says so; only one that dies leaves them to be adopted.
         foreach (var running in _running.Values)
         {
@@ -279,6 +280,7 @@ public sealed partial class EmbeddedAgent(
     /// </summary>
     private async Task AdoptOrphansAsync(CancellationToken ct)
     {
+        EndOrphanedRuns();
         foreach (var path in WorkloadRecord.Find(Workloads))
         {
             if (ct.IsCancellationRequested)

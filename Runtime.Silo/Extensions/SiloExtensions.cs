@@ -23,6 +23,7 @@ public static class SiloExtensions
         builder.Services.AddSingleton<LogShipper>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LogShipper>());
         builder.Services.AddHostedService<EmbeddedAgent>();
+        builder.Services.AddHostedService<Runtime.Grains.Jobs.LostRuns>();
         builder.Services.AddHealthChecks().AddDatabaseCheck();
         return builder;
     }

@@ -10,9 +10,9 @@ namespace Runtime.Tests.Jobs;
 public sealed class JobScheduleRecoveryTests(ApiFixture api) : IClassFixture<ApiFixture>
 {
     // A pulled project with job.py; the silo that fetched it is gone again.
-    private async Task<(string Project, GitTestRepository Repository)> ProjectAsync()
+    private async Task<(string Project, GitTestRepository Repository)> ProjectAsync(string script = "print('ran', flush=True)\n")
     {
-        var repository = GitTestRepository.Create(new Dictionary<string, string> { ["app.py"] = TestAppsForJobs.Idle, ["job.py"] = "print('ran', flush=True)\n" });
+        var repository = GitTestRepository.Create(new Dictionary<string, string> { ["app.py"] = TestAppsForJobs.Idle, ["job.py"] = script });
         await using var silo = await api.Database.StartSiloAsync("silo-fetch");
         var response = await api.Owner().PostAsJsonAsync("/api/workspaces/default/projects", new
         {
@@ -78,5 +78,31 @@ public sealed class JobScheduleRecoveryTests(ApiFixture api) : IClassFixture<Api
         Assert.Equal(JsonValueKind.Null, view.GetProperty("startedAt").ValueKind);
         Assert.Equal(0, (await (await api.Owner().GetAsync($"/api/workspaces/default/runs/{run}/logs")).Json()).GetArrayLength());
         Assert.Equal(0, await api.Database.ScalarAsync<long>("SELECT count(*) FROM assignments WHERE workload_id = $1", $"run/{run:D}"));
+    }
+
+    [Fact]
+    public async Task RunWhoseSiloIsKilled_FailsAsAgentLost_AndTheNextSiloEndsItsProcess()
+    {
+        var (project, repository) = await ProjectAsync("import os, time\nprint('pid', os.getpid(), flush=True)\ntime.sleep(300)\n");
+        using var repo = repository;
+        Assert.Equal(201, (int)(await api.Owner().PostAsJsonAsync($"{project}/jobs", new { name = "long", path = "job.py" })).StatusCode);
+        int pid;
+        Guid run;
+        await using (var doomed = api.Database.StartSiloProcess("silo-doomed-run"))
+        {
+            run = (await (await api.Owner().PostAsync($"{project}/jobs/long/runs", null)).Json()).GetProperty("id").GetGuid();
+            var line = await Eventually.Get(async () => await (await api.Owner().GetAsync($"/api/workspaces/default/runs/{run}/logs")).Json(),
+                l => l.EnumerateArray().Any(x => x.GetProperty("line").GetString()!.StartsWith("pid ", StringComparison.Ordinal)), TimeSpan.FromSeconds(30), "the run's pid");
+            pid = int.Parse(line.EnumerateArray().First(x => x.GetProperty("line").GetString()!.StartsWith("pid ", StringComparison.Ordinal)).GetProperty("line").GetString()![4..]);
+            doomed.Kill();
+            await doomed.WaitForExitAsync(TimeSpan.FromSeconds(10));
+        }
+        Assert.True(Runtime.Execution.Processes.Signals.IsAlive(pid));
+
+        await using var next = await api.Database.StartSiloAsync("silo-after");
+        var failed = await Eventually.Get(async () => await (await api.Owner().GetAsync($"/api/workspaces/default/runs/{run}")).Json(),
+            r => r.GetProperty("status").GetString() == "Failed", TimeSpan.FromSeconds(20), "the run to fail");
+        Assert.StartsWith("agent lost", failed.GetProperty("reason").GetString());
+        await Eventually.Get(() => Task.FromResult(Runtime.Execution.Processes.Signals.IsAlive(pid)), alive => !alive, TimeSpan.FromSeconds(20), "the orphaned process to end");
     }
 }
