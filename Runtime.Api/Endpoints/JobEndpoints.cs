@@ -38,6 +38,10 @@ public static class JobEndpoints
         jobs.MapPost("/{job}/runs", Trigger).WithName("TriggerRun").WithSummary("Run the job now");
         jobs.MapGet("/{job}/runs", ListRuns).WithName("ListRuns").WithSummary("The job's runs, newest first");
 
+        api.MapGet($"/workspaces/{{{Access.WorkspaceParameter}}}/overview",
+                (HttpContext http, RunStore runs, TimeProvider time) => runs.OverviewAsync(http.User.Caller().WorkspaceId, time.GetUtcNow(), http.RequestAborted))
+            .WithName("GetOverview").WithTags("Runs").WithSummary("The workspace's jobs with their next and last run, and its 100 most recent runs");
+
         var runs = api.MapGroup($"/workspaces/{{{Access.WorkspaceParameter}}}/runs").WithTags("Runs");
         runs.MapGet("/{run:guid}", GetRun).WithName("GetRun").WithSummary("A run: status, timestamps, exit code, duration, reason, revision");
         runs.MapPost("/{run:guid}/cancel", Cancel).WithName("CancelRun").WithSummary("Cancel a run: a pending one never starts, a running one is stopped with its whole process tree");

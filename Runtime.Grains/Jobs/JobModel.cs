@@ -140,3 +140,9 @@ public sealed record RunSummary(Guid Id, int Number, string Trigger, RunStatus S
 public sealed record RunView(
     Guid Id, Guid JobId, int Number, string Trigger, int Attempt, Guid? RetryOf, RunStatus Status, DateTimeOffset CreatedAt, DateTimeOffset? ScheduledFor, DateTimeOffset? StartedAt, DateTimeOffset? EndedAt,
     int? ExitCode, double? DurationSeconds, string? Reason, string? Warning, string? Revision);
+
+public sealed record WorkspaceOverview(IReadOnlyList<JobOverview> Jobs, IReadOnlyList<RunView> RecentRuns);
+
+public sealed record JobOverview(Guid Id, string? Project, string Name, string? Cron, JobStatus Status, DateTimeOffset? NextRunAt, LastRun? LastRun);
+
+public sealed record LastRun(int Number, RunStatus Status, DateTimeOffset? EndedAt);

@@ -58,6 +58,44 @@ public sealed class RunStore(NpgsqlDataSource dataSource)
         return await reader.ReadAsync(ct) ? Read(reader) : null;
     }
 
+    /// <summary>The workspace's jobs with their last run, and its most recent runs (the overview).</summary>
+    public async Task<WorkspaceOverview> OverviewAsync(Guid workspaceId, DateTimeOffset now, CancellationToken ct = default)
+    {
+        var jobs = new List<JobOverview>();
+        await using (var command = dataSource.CreateCommand("""
+            SELECT j.key, j.state::text, p.slug, l.number, l.status, l.ended_at
+            FROM jobs j
+            LEFT JOIN projects p ON p.key = j.project_id
+            LEFT JOIN LATERAL (SELECT number, status, ended_at FROM runs WHERE job_id = j.key ORDER BY number DESC LIMIT 1) l ON true
+            WHERE j.workspace_id = $1
+            ORDER BY j.created_at DESC
+            LIMIT 1000
+            """))
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = workspaceId.ToString("D") });
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                var state = System.Text.Json.JsonSerializer.Deserialize<JobState>(reader.GetString(1), GrainJson.Options)!;
+                DateTimeOffset? next = state.Cron is not null && state.Status == JobStatus.Active
+                    ? Reminders.CronSchedule.Parse(state.Cron, state.TimeZone).Upcoming(now, 1).FirstOrDefault()
+                    : null;
+                var last = reader.IsDBNull(3) ? null : new LastRun(reader.GetInt32(3), Enum.Parse<RunStatus>(reader.GetString(4)),
+                    reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5));
+                jobs.Add(new JobOverview(Guid.Parse(reader.GetString(0)), reader.IsDBNull(2) ? null : reader.GetString(2), state.Name, state.Cron, state.Status, next, last));
+            }
+        }
+        var recent = new List<RunView>();
+        await using (var command = dataSource.CreateCommand($"SELECT {Columns} FROM runs WHERE workspace_id = $1 ORDER BY created_at DESC LIMIT 100"))
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = workspaceId.ToString("D") });
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+                recent.Add(Read(reader));
+        }
+        return new WorkspaceOverview(jobs, recent);
+    }
+
     private const string Columns = "id, job_id, number, trigger, status, created_at, started_at, ended_at, exit_code, reason, warning, revision, scheduled_for, attempt, retry_of";
 
     private static RunView Read(NpgsqlDataReader r)

@@ -80,6 +80,16 @@ public sealed class JobRunTests(ApiFixture api) : IClassFixture<ApiFixture>, IAs
         Assert.Equal(2, (await WaitForRunAsync(second, "Completed")).GetProperty("number").GetInt32());
         var runs = await (await api.Owner().GetAsync($"{job}/runs")).Json();
         Assert.Equal([2, 1], runs.GetProperty("items").EnumerateArray().Select(r => r.GetProperty("number").GetInt32()));
+
+        // The workspace overview: the job with its last run, and the runs newest first.
+        var overview = await (await api.Owner().GetAsync("/api/workspaces/default/overview")).Json();
+        var jobId = (await (await api.Owner().GetAsync(job)).Json()).GetProperty("id").GetGuid();
+        var listed = overview.GetProperty("jobs").EnumerateArray().Single(j => j.GetProperty("id").GetGuid() == jobId);
+        Assert.Equal(2, listed.GetProperty("lastRun").GetProperty("number").GetInt32());
+        Assert.Equal("Completed", listed.GetProperty("lastRun").GetProperty("status").GetString());
+        Assert.Equal(JsonValueKind.Null, listed.GetProperty("nextRunAt").ValueKind);
+        var recent = overview.GetProperty("recentRuns").EnumerateArray().Select(r => r.GetProperty("id").GetGuid()).ToList();
+        Assert.True(recent.IndexOf(second) < recent.IndexOf(first));
     }
 
     [Fact]
