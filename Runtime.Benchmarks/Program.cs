@@ -7,7 +7,9 @@ switch (args.FirstOrDefault())
         return await GrainsBenchmark.RunAsync();
     case "apps":
         return await AppsBenchmark.RunAsync();
+    case "runs":
+        return await Runtime.Benchmarks.Runs.RunsBenchmark.RunAsync();
     default:
-        Console.Error.WriteLine("Usage: dotnet run -c Release --project Runtime.Benchmarks -- grains|apps");
+        Console.Error.WriteLine("Usage: dotnet run -c Release --project Runtime.Benchmarks -- grains|apps|runs");
         return 2;
 }

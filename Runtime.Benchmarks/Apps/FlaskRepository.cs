@@ -34,7 +34,8 @@ internal sealed class FlaskRepository : IDisposable
 
     public string FileUrl => "file://" + Path.Combine(_root, "origin.git");
 
-    public static FlaskRepository Create()
+    /// <param name="files">More files to commit beside the app (a job's script).</param>
+    public static FlaskRepository Create(IReadOnlyDictionary<string, string>? files = null)
     {
         var repository = new FlaskRepository(Directory.CreateTempSubdirectory("runtime-bench-repo-").FullName);
         var config = Path.Combine(repository._root, "gitconfig");
@@ -43,6 +44,8 @@ internal sealed class FlaskRepository : IDisposable
         Git(config, repository._root, "init", "-q", "--bare", "-b", "main", bare);
         Git(config, repository._root, "init", "-q", "-b", "main", repository.WorkPath);
         File.WriteAllText(Path.Combine(repository.WorkPath, Entrypoint), App);
+        foreach (var (name, text) in files ?? new Dictionary<string, string>())
+            File.WriteAllText(Path.Combine(repository.WorkPath, name), text);
         Git(config, repository.WorkPath, "add", "-A");
         Git(config, repository.WorkPath, "commit", "-q", "-m", "flask app");
         Git(config, repository.WorkPath, "push", "-q", bare, "main");
