@@ -2,6 +2,7 @@ using System.Text.Json;
 using Runtime.Api.Auth;
 using Runtime.Api.Idempotency;
 using Runtime.Grains;
+using Runtime.Grains.Blobs;
 using Runtime.Grains.Logs;
 using Runtime.Grains.Naming;
 using Runtime.Grains.Paging;
@@ -39,6 +40,8 @@ public static class ProjectEndpoints
         group.MapGet("/{project}/logs/follow", Follow).WithName("FollowProjectLogs")
             .WithSummary("The app's lines as Server-Sent Events: the last ?tail=N first, then new ones as they are printed (resumes after Last-Event-ID)");
         group.MapGet("/{project}/revisions", Revisions).WithName("ListProjectRevisions").WithSummary("Fetched revisions, newest first");
+        group.MapPost("/{project}/revisions", Upload).WithName("UploadProjectRevision").DisableAntiforgery()
+            .WithSummary("Upload a revision as a tar.gz of a directory (the request body; X-Runtime-Message names it); the same content again is the same revision (200), new content a new one (201)");
         group.MapGet("/{project}/ssh-key", SshKey).WithName("GetProjectSshKey").WithSummary("The deploy key's public half and fingerprint");
         group.MapPost("/{project}/ssh-key/rotate", RotateKey).WithName("RotateProjectSshKey").RequireRole(Role.Owner)
             .WithSummary("Replace the deploy key; add the new public key to the repository before the next deploy");
@@ -135,6 +138,28 @@ public static class ProjectEndpoints
 
     private static async Task<IReadOnlyList<Revision>> Revisions(string project, HttpContext http, IGrainFactory grains, ProjectStore projects) =>
         (await (await Find(project, http, grains, projects)).Get()).Revisions;
+
+    /// <summary>The largest revision upload, packed (<c>Runtime:Uploads:MaxBytes</c>); unpacked it may be ten times that.</summary>
+    public const string MaxUploadKey = "Runtime:Uploads:MaxBytes";
+
+    private static async Task<IResult> Upload(string project, HttpContext http, IGrainFactory grains, ProjectStore projects, IBlobStore blobs, IConfiguration configuration)
+    {
+        var id = await FindId(project, http, projects);
+        var max = configuration.GetValue<long?>(MaxUploadKey) ?? 100L * 1024 * 1024;
+        // Kestrel's own limit (30 MB) would refuse first, and less clearly.
+        if (http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            limit.MaxRequestBodySize = max + 1;
+        var archive = await UploadedArchive.CheckAsync(http.Request.Body, max, http.RequestAborted);
+        var stored = await blobs.PutAsync(new MemoryStream(archive.Bytes, writable: false), http.RequestAborted);
+        var grain = grains.Get<IProjectGrain>(id);
+        var path = (await grain.Get()).Path;
+        var message = http.Request.Headers["X-Runtime-Message"].ToString() is { Length: > 0 } given ? given[..Math.Min(given.Length, 500)] : "uploaded archive";
+        var revision = new Revision(archive.ContentHash[..40], message, http.User.Caller().Email, DateTimeOffset.UtcNow, stored.Hash, stored.Size, DateTimeOffset.UtcNow);
+        var added = await grain.AddRevision(revision, archive.Files.Contains(path));
+        return added.Created
+            ? TypedResults.Created($"/api/workspaces/{http.User.Caller().WorkspaceSlug}/projects/{project}/revisions", added)
+            : TypedResults.Ok(added);
+    }
 
     private static async Task<DeployKeyView> SshKey(string project, HttpContext http, IGrainFactory grains, ProjectStore projects) =>
         (await (await Find(project, http, grains, projects)).Get()).DeployKey;

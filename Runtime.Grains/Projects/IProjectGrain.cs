@@ -60,6 +60,12 @@ public interface IProjectGrain : IGrainWithGuidKey
 
     Task<SettingsView> RemoveSetting(string profile, SettingKind kind, string name);
 
+    /// <summary>
+    /// Records an uploaded revision (its id is the hash of its content, so the same content is one revision);
+    /// when not running, it becomes the revision the next start or run uses. Deploy it with its id.
+    /// </summary>
+    Task<UploadedRevision> AddRevision(Revision revision, bool entrypointExists);
+
     /// <summary>From a job: the spec of its run, built from the project's latest fetched revision and its <c>prod</c> settings.</summary>
     Task StartRun(Jobs.RunRequest request);
 
@@ -107,3 +113,6 @@ public sealed record StartSpec(
 
 /// <summary>The fetch activity's payload.</summary>
 public sealed record FetchSource(Guid ProjectId, Guid OperationId, string RepositoryUrl, string Branch, string EncryptedPrivateKey, string Path);
+
+/// <param name="Created">False when a revision with the same content existed.</param>
+public sealed record UploadedRevision(Revision Revision, bool Created, string? Notice);

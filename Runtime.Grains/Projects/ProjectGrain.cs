@@ -291,6 +291,19 @@ public sealed partial class ProjectGrain : Grain<ProjectState>, IProjectGrain
         Id, State.WorkspaceId, State.WorkspaceSlug, State.Slug, State.AppType.ToString().ToLowerInvariant(), State.PythonEnvironment, State.Path, revision.Sha, revision.ArchiveHash,
         Profiles.Apps, State.Settings.GetValueOrDefault(Profiles.Apps)));
 
+    public Task<UploadedRevision> AddRevision(Revision revision, bool entrypointExists)
+    {
+        RequireExists();
+        var known = State.Revisions.FirstOrDefault(r => r.Sha == revision.Sha);
+        var created = known is null;
+        if (known is null)
+            State.Revisions.Insert(0, known = revision with { FetchedAt = Context.Now });
+        if (State.Status is not (ProjectStatus.Deployed or ProjectStatus.Deploying))
+            State.TargetRevision = known.Sha;
+        var notice = entrypointExists ? null : $"entrypoint {State.Path} not found in {known.Sha[..12]}; jobs of other paths can still run it";
+        return Task.FromResult(new UploadedRevision(known, created, notice));
+    }
+
     public Task<ProjectView> RotateKey(string publicKey, string encryptedPrivateKey)
     {
         RequireExists();

@@ -28,6 +28,7 @@ public static class TestRuntime
         ["Runtime:Agent:Python"] = "/usr/bin/python3",
         ["Runtime:Agent:ReadinessTimeout"] = "00:00:08",
         ["Runtime:Agent:ProbeInterval"] = "00:00:00.500",
+        ["Runtime:Uploads:MaxBytes"] = "1048576",
         ["Runtime:Agent:ProbeFailures"] = "2",
         ["Runtime:Agent:MaxRestarts"] = "2",
         ["Runtime:Agent:RestartBackoff"] = "00:00:00.100",
