@@ -75,6 +75,7 @@ public static class ApiExtensions
         api.MapProjectSettingsEndpoints();
         api.MapPythonEnvironmentEndpoints();
         api.MapJobEndpoints();
+        api.MapConfigurationEndpoints();
         app.MapSessionEndpoints();
         app.MapAppProxy();
         return app;

@@ -22,6 +22,7 @@ public static class RuntimeGrainsExtensions
         services.AddGrain<IProjectGrain, ProjectGrain>("project", "projects", announceChanges: true);
         services.AddGrain<Jobs.IJobGrain, Jobs.JobGrain>("job", "jobs");
         services.TryAddSingleton<Jobs.RunStore>();
+        services.TryAddSingleton<Configurations.ConfigurationStore>();
         services.AddActivity<FetchSource, FetchSourceActivity>();
         services.TryAddSingleton(sp => MasterKeys.Load(sp.GetRequiredService<IConfiguration>()));
         services.TryAddSingleton<SecretCipher>();

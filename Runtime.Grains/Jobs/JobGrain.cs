@@ -210,7 +210,8 @@ public sealed class JobGrain : Grain<JobState>, IJobGrain, IRemindable
         run.AssignmentId = Context.Assign(new AssignmentRequest(ProjectGrain.DefaultEnvironment, $"run/{spec.RunId:D}", "run",
             JsonSerializer.SerializeToElement(spec, GrainJson.Options)));
         run.Status = RunStatus.Starting;
-        await UpdateRowAsync(run, "revision = $3, warning = $4", spec.Revision, (object?)warning ?? DBNull.Value);
+        await UpdateRowAsync(run, "revision = $3, warning = $4, configuration_version = $5", spec.Revision, (object?)warning ?? DBNull.Value,
+            (object?)spec.Configuration?.Version ?? DBNull.Value);
     }
 
     public async Task RunNotStarted(Guid runId, string reason)

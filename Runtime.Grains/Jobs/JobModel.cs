@@ -114,9 +114,13 @@ public sealed class ActiveRun
 }
 
 /// <summary>What a "run" assignment carries to the agent; secrets still encrypted.</summary>
+/// <param name="Configuration">The configuration version's files for the run's profile (secret ones still encrypted), or null when the project has none.</param>
 public sealed record RunSpec(
     Guid RunId, Guid JobId, Guid ProjectId, Guid WorkspaceId, string PythonEnvironment, string Path, string Revision, string Archive,
-    string Profile, ProfileSettings? Settings, TimeSpan TimeLimit);
+    string Profile, ProfileSettings? Settings, TimeSpan TimeLimit, RunConfiguration? Configuration = null);
+
+/// <summary>The configuration a run gets: its version, and the files for its profile.</summary>
+public sealed record RunConfiguration(int Version, string Hash, IReadOnlyDictionary<string, Configurations.StoredConfigurationFile> Files);
 
 /// <summary>What the job asks of its project: start this run from the project's current revision.</summary>
 public sealed record RunRequest(Guid JobId, Guid RunId, string Path, TimeSpan TimeLimit);
@@ -139,7 +143,7 @@ public sealed record RunSummary(Guid Id, int Number, string Trigger, RunStatus S
 /// <param name="ScheduledFor">For a scheduled run, the tick it ran for (the first missed one for a catch-up after downtime).</param>
 public sealed record RunView(
     Guid Id, Guid JobId, int Number, string Trigger, int Attempt, Guid? RetryOf, RunStatus Status, DateTimeOffset CreatedAt, DateTimeOffset? ScheduledFor, DateTimeOffset? StartedAt, DateTimeOffset? EndedAt,
-    int? ExitCode, double? DurationSeconds, string? Reason, string? Warning, string? Revision);
+    int? ExitCode, double? DurationSeconds, string? Reason, string? Warning, string? Revision, int? ConfigurationVersion);
 
 public sealed record WorkspaceOverview(IReadOnlyList<JobOverview> Jobs, IReadOnlyList<RunView> RecentRuns);
 

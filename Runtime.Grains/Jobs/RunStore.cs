@@ -96,7 +96,7 @@ public sealed class RunStore(NpgsqlDataSource dataSource)
         return new WorkspaceOverview(jobs, recent);
     }
 
-    private const string Columns = "id, job_id, number, trigger, status, created_at, started_at, ended_at, exit_code, reason, warning, revision, scheduled_for, attempt, retry_of";
+    private const string Columns = "id, job_id, number, trigger, status, created_at, started_at, ended_at, exit_code, reason, warning, revision, scheduled_for, attempt, retry_of, configuration_version";
 
     private static RunView Read(NpgsqlDataReader r)
     {
@@ -107,6 +107,6 @@ public sealed class RunStore(NpgsqlDataSource dataSource)
         return new RunView(r.GetGuid(0), Guid.Parse(r.GetString(1)), r.GetInt32(2), r.GetString(3), r.GetInt32(13), r.IsDBNull(14) ? null : r.GetGuid(14),
             Enum.Parse<RunStatus>(r.GetString(4)),
             r.GetFieldValue<DateTimeOffset>(5), At(12), started, ended, r.IsDBNull(8) ? null : r.GetInt32(8),
-            started is { } s && ended is { } e ? Math.Round((e - s).TotalSeconds, 3) : null, Text(9), Text(10), Text(11));
+            started is { } s && ended is { } e ? Math.Round((e - s).TotalSeconds, 3) : null, Text(9), Text(10), Text(11), r.IsDBNull(15) ? null : r.GetInt32(15));
     }
 }

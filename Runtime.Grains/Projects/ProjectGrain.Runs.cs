@@ -1,9 +1,11 @@
+using System.Text.Json;
+using Runtime.Grains.Configurations;
 using Runtime.Grains.Jobs;
 using Runtime.Grains.Settings;
 
 namespace Runtime.Grains.Projects;
 
-/// <summary>Runs of the project's jobs: the project owns the source and the settings they run with.</summary>
+/// <summary>Runs of the project's jobs: the project owns the source, the settings and the configuration they run with.</summary>
 public sealed partial class ProjectGrain
 {
     /// <summary>Answers the job with the run's spec; the job queues it (so a run cancelled meanwhile is never queued).</summary>
@@ -24,7 +26,20 @@ public sealed partial class ProjectGrain
         var settings = State.Settings.GetValueOrDefault(Profiles.Prod);
         var warning = settings is null ? $"No '{Profiles.Prod}' profile detected: the run has no variables, secrets or connections." : null;
         var spec = new RunSpec(request.RunId, request.JobId, Id, State.WorkspaceId, State.PythonEnvironment, request.Path, revision.Sha, revision.ArchiveHash,
-            Profiles.Prod, settings, request.TimeLimit);
+            Profiles.Prod, settings, request.TimeLimit, await ConfigurationForAsync(Profiles.Prod));
         await job.RunReady(spec, warning);
+    }
+
+    // The latest configuration version's files for the profile, as stored (secret ones encrypted).
+    private async Task<RunConfiguration?> ConfigurationForAsync(string profile)
+    {
+        await using var command = Context.CreateCommand("SELECT version, hash, files::text FROM configuration_versions WHERE project_id = $1 ORDER BY version DESC LIMIT 1");
+        command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = Id.ToString("D") });
+        await using var reader = await command.ExecuteReaderAsync();
+        if (!await reader.ReadAsync())
+            return null;
+        var files = JsonSerializer.Deserialize<Dictionary<string, StoredConfigurationFile>>(reader.GetString(2), GrainJson.Options)!;
+        return new RunConfiguration(reader.GetInt32(0), reader.GetString(1),
+            files.Where(f => ConfigurationFiles.IsFor(f.Key, profile)).ToDictionary(f => f.Key, f => f.Value));
     }
 }

@@ -59,9 +59,10 @@ public sealed partial class EmbeddedAgent
             };
             foreach (var (key, value) in app.Environment)
                 environment[key] = value;
+            var secrets = settings.Secrets.Concat(WriteConfiguration(spec, Path.Combine(directory, "app"))).Distinct().ToList();
             var recent = new RecentLines(logs, 20);
             var limit = options.Value.MemoryLimitMiB is { } mib ? mib * 1024 * 1024 : (long?)null;
-            var workload = ProcessWorkload.Start(new ProcessSpec($"run/{spec.RunId:D}", app.Command, Path.Combine(directory, "app"), environment, settings.Secrets,
+            var workload = ProcessWorkload.Start(new ProcessSpec($"run/{spec.RunId:D}", app.Command, Path.Combine(directory, "app"), environment, secrets,
                 spec.TimeLimit, RunStopGrace, limit, Path.Combine(directory, "output")), recent);
             _runs[assignment.Id] = workload;
             new RunRecord(spec.RunId, workload.Pid, workload.StartTime, Cluster, Environment.ProcessId, _ownStartTime).Save(directory);
@@ -108,6 +109,28 @@ public sealed partial class EmbeddedAgent
             LogOrphanedRunEnded(record.RunId, record.Pid);
             Remove(Path.GetDirectoryName(path)!);
         }
+    }
+
+    // The configuration's files go to .dlt/ of the working directory (secret ones decrypted, 0600); returns the secret values, to mask.
+    private List<string> WriteConfiguration(RunSpec spec, string workDirectory)
+    {
+        var secrets = new List<string>();
+        if (spec.Configuration is not { } configuration)
+            return secrets;
+        var folder = Path.Combine(workDirectory, ".dlt");
+        Directory.CreateDirectory(folder);
+        foreach (var (name, file) in configuration.Files)
+        {
+            if (file.Secret)
+            {
+                var text = cipher.Decrypt(file.Encrypted!, Runtime.Grains.Configurations.ConfigurationStore.Context(spec.ProjectId, configuration.Hash, name));
+                Runtime.Grains.Storage.PrivateFile.Write(Path.Combine(folder, name), text);
+                secrets.AddRange(Runtime.Grains.Configurations.ConfigurationFiles.SecretValues(text));
+            }
+            else
+                File.WriteAllText(Path.Combine(folder, name), file.Text);
+        }
+        return secrets;
     }
 
     private Task ReportRunEndedAsync(RunSpec spec, int exitCode, string? stopReason, string? lastLines) =>

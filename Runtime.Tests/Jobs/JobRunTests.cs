@@ -278,6 +278,46 @@ public sealed class JobRunTests(ApiFixture api) : IClassFixture<ApiFixture>, IAs
         Assert.Equal($"token {Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(prod)))} prod", line);
     }
 
+    [Fact]
+    public async Task Run_GetsItsProfilesConfigurationFiles_InDotDlt_WithSecretValuesMasked()
+    {
+        var (project, repository) = await ProjectAsync("""
+            import hashlib, os
+            print("files", sorted(os.listdir(".dlt")), os.environ["RUNTIME_PROFILE"], flush=True)
+            text = open(".dlt/prod.secrets.toml").read()
+            print("digest", hashlib.sha256(text.encode()).hexdigest(), flush=True)
+            print("the token line is", text.strip(), flush=True)
+            """);
+        using var repo = repository;
+        var token = "tok-" + Guid.NewGuid().ToString("N");
+        var files = new Dictionary<string, string>
+        {
+            ["config.toml"] = "[runtime]\nlog_level = \"INFO\"\n",
+            ["secrets.toml"] = "shared = \"shared-value\"\n",
+            ["prod.secrets.toml"] = $"token = \"{token}\"\n",
+            ["dev.secrets.toml"] = "token = \"dev-token\"\n",
+        };
+        var put = await api.Owner().PostAsJsonAsync($"{project}/configurations", new { files });
+        Assert.Equal(201, (int)put.StatusCode);
+        var text = await put.Content.ReadAsStringAsync();
+        Assert.DoesNotContain(token, text);
+        Assert.Equal(1, JsonDocument.Parse(text).RootElement.GetProperty("version").GetInt32());
+        Assert.Equal(200, (int)(await api.Owner().PostAsJsonAsync($"{project}/configurations", new { files })).StatusCode); // unchanged: no new version
+        await (await api.Owner().PostAsJsonAsync($"{project}/configurations", new { files = new Dictionary<string, string> { ["staging.secrets.toml"] = "x = 1" } }))
+            .AssertProblem(400, "validation");
+        Assert.DoesNotContain(token, await api.Owner().GetStringAsync($"{project}/configurations"));
+
+        var job = await JobAsync(project, new { name = "with-config", path = "job.py" });
+        var id = await TriggerAsync(job);
+        var run = await WaitForRunAsync(id, "Completed");
+
+        Assert.Equal(1, run.GetProperty("configurationVersion").GetInt32());
+        var lines = await LinesAsync(id);
+        Assert.Equal("files ['config.toml', 'prod.secrets.toml', 'secrets.toml'] prod", lines[0]);
+        Assert.Equal($"digest {Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(files["prod.secrets.toml"])))}", lines[1]);
+        Assert.Equal("the token line is token = \"***\"", lines[2]);
+    }
+
     [Theory]
     [InlineData("bad name", "job.py", "* * * * *", "UTC", null, null, "name")]
     [InlineData("ok", "../../etc/passwd", null, null, null, null, "path")]
