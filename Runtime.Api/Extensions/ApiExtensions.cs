@@ -76,7 +76,9 @@ public static class ApiExtensions
         api.MapPythonEnvironmentEndpoints();
         api.MapJobEndpoints();
         api.MapConfigurationEndpoints();
+        api.MapPipelineEndpoints();
         app.MapSessionEndpoints();
+        app.MapPipelineReports();
         app.MapAppProxy();
         return app;
     }

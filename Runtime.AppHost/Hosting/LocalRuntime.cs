@@ -54,6 +54,8 @@ public sealed class LocalRuntime(AppHostOptions options, ConsoleOutput output)
                 ["ConnectionStrings__" + RuntimeDatabase.ConnectionStringName] = connectionString,
                 ["RUNTIME_PARENT_PID"] = Environment.ProcessId.ToString(),
                 ["Runtime__DataDirectory"] = dataDirectory,
+                // Where runs post their pipeline reports.
+                ["Runtime__Api__Url"] = apiUrl,
             };
 
             for (var i = 1; i <= options.Silos; i++)

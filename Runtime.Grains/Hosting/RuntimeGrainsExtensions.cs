@@ -23,6 +23,7 @@ public static class RuntimeGrainsExtensions
         services.AddGrain<Jobs.IJobGrain, Jobs.JobGrain>("job", "jobs");
         services.TryAddSingleton<Jobs.RunStore>();
         services.TryAddSingleton<Configurations.ConfigurationStore>();
+        services.TryAddSingleton<Pipelines.PipelineStore>();
         services.AddActivity<FetchSource, FetchSourceActivity>();
         services.TryAddSingleton(sp => MasterKeys.Load(sp.GetRequiredService<IConfiguration>()));
         services.TryAddSingleton<SecretCipher>();

@@ -39,8 +39,8 @@ public interface IJobGrain : IGrainWithGuidKey
     /// <summary>From the project: the run cannot start.</summary>
     Task RunNotStarted(Guid runId, string reason);
 
-    /// <summary>From the agent: the run's process runs.</summary>
-    Task RunStarted(Guid runId);
+    /// <summary>From the agent, as it spawns the run's process: the run is Running, and <paramref name="tokenHash"/> is the SHA-256 of its own token (RUNTIME_RUN_TOKEN).</summary>
+    Task RunStarted(Guid runId, string tokenHash);
 
     /// <summary>From the agent: the run's process ended (<paramref name="stopReason"/> when it was stopped: cancelled, time limit).</summary>
     Task RunEnded(Guid runId, int exitCode, string? stopReason, string? lastLines);

@@ -220,12 +220,12 @@ public sealed class JobGrain : Grain<JobState>, IJobGrain, IRemindable
             await EndAsync(run, run.CancelRequested ? RunStatus.Cancelled : RunStatus.Failed, null, run.CancelRequested ? "cancelled" : reason);
     }
 
-    public async Task RunStarted(Guid runId)
+    public async Task RunStarted(Guid runId, string tokenHash)
     {
         if (!Exists || State.Active.FirstOrDefault(r => r.Id == runId) is not { } run || run.Status != RunStatus.Starting)
             return;
         run.Status = RunStatus.Running;
-        await UpdateRowAsync(run, "started_at = $3", Context.Now);
+        await UpdateRowAsync(run, "started_at = $3, token_hash = $4", Context.Now, tokenHash);
     }
 
     public async Task RunEnded(Guid runId, int exitCode, string? stopReason, string? lastLines)

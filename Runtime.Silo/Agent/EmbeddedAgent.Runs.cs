@@ -1,4 +1,6 @@
+using System.Buffers.Text;
 using System.Collections.Concurrent;
+using System.Security.Cryptography;
 using System.Text.Json;
 using Runtime.Execution.Processes;
 using Runtime.Execution.Python;
@@ -8,6 +10,7 @@ using Runtime.Grains.Assignments;
 using Runtime.Grains.Jobs;
 using Runtime.Grains.Projects;
 using Runtime.Grains.Settings;
+using Runtime.Grains.Tokens;
 
 namespace Runtime.Silo.Agent;
 
@@ -51,17 +54,23 @@ public sealed partial class EmbeddedAgent
 
             var app = AppTemplates.Render(new TemplateInput("batch", spec.Path, 0, "127.0.0.1", "", Path.Combine(directory, "app"), python.Bin));
             var settings = WorkloadEnvironment.Decrypt(cipher, ProjectGrain.SettingsOwner(spec.ProjectId), spec.Profile, spec.Settings);
+            // The run's own token: it may post pipeline reports for this run, and nothing else, until the run ends.
+            var token = "rr_" + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
             var environment = new Dictionary<string, string>(settings.Variables, StringComparer.Ordinal)
             {
                 ["RUNTIME_PROFILE"] = spec.Profile,
                 ["RUNTIME_RUN_ID"] = spec.RunId.ToString("D"),
+                ["RUNTIME_RUN_TOKEN"] = token,
                 ["PYTHONUNBUFFERED"] = "1",
             };
+            if (configuration["Runtime:Api:Url"] is { Length: > 0 } apiUrl)
+                environment["RUNTIME_API_URL"] = apiUrl.TrimEnd('/');
             foreach (var (key, value) in app.Environment)
                 environment[key] = value;
-            var secrets = settings.Secrets.Concat(WriteConfiguration(spec, Path.Combine(directory, "app"))).Distinct().ToList();
+            var secrets = settings.Secrets.Concat(WriteConfiguration(spec, Path.Combine(directory, "app"))).Append(token).Distinct().ToList();
             var recent = new RecentLines(logs, 20);
             var limit = options.Value.MemoryLimitMiB is { } mib ? mib * 1024 * 1024 : (long?)null;
+            await ReportJobAsync(spec.JobId, j => j.RunStarted(spec.RunId, ApiTokens.Hash(token)));
             var workload = ProcessWorkload.Start(new ProcessSpec($"run/{spec.RunId:D}", app.Command, Path.Combine(directory, "app"), environment, secrets,
                 spec.TimeLimit, RunStopGrace, limit, Path.Combine(directory, "output")), recent);
             _runs[assignment.Id] = workload;
@@ -71,7 +80,6 @@ public sealed partial class EmbeddedAgent
             LogRunStarted(spec.JobId, spec.RunId, workload.Pid);
             // The start is done: the agent that claimed it keeps the run, and a cancel comes to its own queue.
             await queue.CompleteAsync(assignment.Id, AgentId, true, JsonSerializer.SerializeToElement(new { pid = workload.Pid }), CancellationToken.None);
-            await ReportJobAsync(spec.JobId, j => j.RunStarted(spec.RunId));
 
             var exit = await workload.Exited;
             _runs.TryRemove(assignment.Id, out _);
