@@ -169,7 +169,13 @@ public sealed class JobGrain : Grain<JobState>, IJobGrain, IRemindable
     public async Task AgentLost(Guid runId, string reason)
     {
         if (Exists && State.Active.FirstOrDefault(r => r.Id == runId) is { Status: RunStatus.Starting or RunStatus.Running } run)
-            await EndAsync(run, RunStatus.Failed, null, reason);
+        {
+            // A cancel that was on its way when the agent died still holds: the next agent ends the orphaned process.
+            if (run.CancelRequested)
+                await EndAsync(run, RunStatus.Cancelled, null, "cancelled");
+            else
+                await EndAsync(run, RunStatus.Failed, null, reason);
+        }
     }
 
     public async Task FollowUp(Guid upstreamJobId, Guid upstreamRunId)
