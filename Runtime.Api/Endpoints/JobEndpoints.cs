@@ -34,6 +34,11 @@ public static class JobEndpoints
             await (await FindAsync(project, job, http, grains, projects, runs)).Pause()).WithName("PauseJob").WithSummary("Stop scheduling runs");
         jobs.MapPost("/{job}/resume", async (string project, string job, HttpContext http, IGrainFactory grains, ProjectStore projects, RunStore runs) =>
             await (await FindAsync(project, job, http, grains, projects, runs)).Resume()).WithName("ResumeJob").WithSummary("Schedule runs again, from the next tick");
+        jobs.MapPatch("/{job}", Update).WithName("UpdateJob")
+            .WithSummary("Change schedule ({cron, timeZone}, or null to cancel it; a new schedule counts from its next tick), overlap, catchUp, timeLimitSeconds, retries, retryDelaySeconds");
+        jobs.MapDelete("/{job}/schedule", async (string project, string job, HttpContext http, IGrainFactory grains, ProjectStore projects, RunStore runs, IConfiguration configuration) =>
+                await (await FindAsync(project, job, http, grains, projects, runs)).Update(new JobUpdate(true, null, null, null, null, null, null, null, MaxTimeLimit(configuration), [])))
+            .WithName("CancelJobSchedule").WithSummary("Cancel the job's schedule; it still runs on demand");
         jobs.MapDelete("/{job}", Delete).WithName("DeleteJob").WithSummary("Delete a job, cancelling its active runs");
         jobs.MapPost("/{job}/runs", Trigger).WithName("TriggerRun").WithSummary("Run the job now");
         jobs.MapGet("/{job}/runs", ListRuns).WithName("ListRuns").WithSummary("The job's runs, newest first");
@@ -41,6 +46,9 @@ public static class JobEndpoints
         api.MapGet($"/workspaces/{{{Access.WorkspaceParameter}}}/overview",
                 (HttpContext http, RunStore runs, TimeProvider time) => runs.OverviewAsync(http.User.Caller().WorkspaceId, time.GetUtcNow(), http.RequestAborted))
             .WithName("GetOverview").WithTags("Runs").WithSummary("The workspace's jobs with their next and last run, and its 100 most recent runs");
+
+        api.MapPost($"/workspaces/{{{Access.WorkspaceParameter}}}/projects/{{project}}/runs", Launch).WithName("LaunchScript").WithTags("Jobs")
+            .WithSummary("Run a script of the project now by its path ({\"path\": \"pipelines/load.py\"}); its job is created on the first launch, named after the path");
 
         var runs = api.MapGroup($"/workspaces/{{{Access.WorkspaceParameter}}}/runs").WithTags("Runs");
         runs.MapGet("/{run:guid}", GetRun).WithName("GetRun").WithSummary("A run: status, timestamps, exit code, duration, reason, revision");
@@ -68,7 +76,7 @@ public static class JobEndpoints
         var id = IdempotencyKey.NewId(http.Request, caller.WorkspaceId, "create-job");
         if (request.Name is { } name && await runs.FindJobAsync(projectId, name.Trim(), http.RequestAborted) is { } existing && existing != id)
             throw new ConflictException("Job exists", $"The project already has a job named '{name.Trim()}'; choose another name.");
-        var max = configuration.GetValue<TimeSpan?>(MaxTimeLimitKey) ?? TimeSpan.FromHours(24);
+        var max = MaxTimeLimit(configuration);
         Guid? after = null;
         if (request.After is { } follow)
         {
@@ -82,6 +90,56 @@ public static class JobEndpoints
             request.Retries, request.RetryDelaySeconds, after, request.After?.On));
         return TypedResults.Created($"/api/workspaces/{caller.WorkspaceSlug}/projects/{project}/jobs/{job.Name}", job);
     }
+
+    private static readonly HashSet<string> Changeable = new(StringComparer.Ordinal) { "schedule", "overlap", "catchUp", "timeLimitSeconds", "retries", "retryDelaySeconds" };
+
+    private static async Task<JobView> Update(
+        string project, string job, System.Text.Json.JsonElement body, HttpContext http, IGrainFactory grains, ProjectStore projects, RunStore runs, IConfiguration configuration)
+    {
+        if (body.ValueKind != System.Text.Json.JsonValueKind.Object)
+            throw new ValidationException("body", "Send a JSON object with any of schedule, overlap, catchUp, timeLimitSeconds, retries, retryDelaySeconds.");
+        JobRequestBody.Check(body, Changeable);
+        var scheduleGiven = body.TryGetProperty("schedule", out var schedule);
+        var update = new JobUpdate(scheduleGiven, JobRequestBody.Text(schedule, "cron"), JobRequestBody.Text(schedule, "timeZone"), JobRequestBody.Text(body, "overlap"),
+            JobRequestBody.Bool(body, "catchUp"), JobRequestBody.Int(body, "timeLimitSeconds"), JobRequestBody.Int(body, "retries"), JobRequestBody.Int(body, "retryDelaySeconds"),
+            MaxTimeLimit(configuration), body.EnumerateObject().Select(p => p.Name).Where(n => !Changeable.Contains(n)).ToList());
+        if (scheduleGiven && schedule.ValueKind != System.Text.Json.JsonValueKind.Null && update.Cron is null)
+            throw new ValidationException("schedule.cron", "schedule needs a cron expression, or null to cancel the schedule.");
+        return await (await FindAsync(project, job, http, grains, projects, runs)).Update(update);
+    }
+
+    public sealed record LaunchRequest(string? Path);
+
+    // The first launch of a path creates its job (named after the path); later launches run it again.
+    private static async Task<IResult> Launch(string project, LaunchRequest request, HttpContext http, IGrainFactory grains, ProjectStore projects, RunStore runs, IConfiguration configuration)
+    {
+        var caller = http.User.Caller();
+        var projectId = await ProjectIdAsync(project, http, projects);
+        var validation = new Validation();
+        Runtime.Grains.Sources.GitInput.RelativePath(validation, "path", request.Path);
+        validation.ThrowIfInvalid();
+        var name = Runtime.Grains.Naming.Slug.From(System.IO.Path.ChangeExtension(request.Path!, null));
+        var jobId = await runs.FindJobAsync(projectId, name, http.RequestAborted);
+        IJobGrain job;
+        if (jobId is { } existing)
+        {
+            job = grains.Get<IJobGrain>(existing);
+            var view = await job.Get();
+            if (view.Path != request.Path)
+                throw new ConflictException("Job name taken", $"Job '{name}' of this project runs {view.Path}; create a job for {request.Path} with another name.");
+        }
+        else
+        {
+            // Derived from the project and the path, so that two first launches at once create one job.
+            var id = IdempotencyKey.Derive(projectId, "launch/" + request.Path);
+            job = grains.Get<IJobGrain>(id);
+            await job.Create(new NewJob(caller.WorkspaceId, projectId, name, request.Path, null, null, null, null, null, MaxTimeLimit(configuration)));
+        }
+        var run = await job.Trigger(RunTriggers.Api);
+        return TypedResults.Accepted($"/api/workspaces/{caller.WorkspaceSlug}/runs/{run.Id}", run);
+    }
+
+    private static TimeSpan MaxTimeLimit(IConfiguration configuration) => configuration.GetValue<TimeSpan?>(MaxTimeLimitKey) ?? TimeSpan.FromHours(24);
 
     private static async Task<JobView> Get(string project, string job, HttpContext http, IGrainFactory grains, ProjectStore projects, RunStore runs) =>
         await (await FindAsync(project, job, http, grains, projects, runs)).Get();

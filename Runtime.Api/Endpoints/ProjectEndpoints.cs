@@ -92,9 +92,13 @@ public static class ProjectEndpoints
         return await (await Find(project, http, grains, projects)).Update(new ProjectUpdate(Text("name"), Text("pythonEnvironment"), Text("path"), others));
     }
 
-    private static async Task<IResult> Delete(string project, HttpContext http, IGrainFactory grains, ProjectStore projects)
+    private static async Task<IResult> Delete(string project, HttpContext http, IGrainFactory grains, ProjectStore projects, Runtime.Grains.Jobs.RunStore runs)
     {
-        await (await Find(project, http, grains, projects)).Delete();
+        var id = await FindId(project, http, projects);
+        // Its jobs go with it, their active runs cancelled.
+        foreach (var job in await runs.JobsAsync(id, http.RequestAborted))
+            await grains.Get<Runtime.Grains.Jobs.IJobGrain>(job).Delete();
+        await grains.Get<IProjectGrain>(id).Delete();
         return TypedResults.NoContent();
     }
 

@@ -21,7 +21,13 @@ public static class IdempotencyKey
             return Guid.CreateVersion7();
         if (key.Length is 0 or > 255 || key.Any(c => c < 0x21 || c > 0x7e))
             throw new ValidationException(Header, "Idempotency-Key must be 1 to 255 visible ASCII characters, for example a UUID.");
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{workspaceId:D}\n{operation}\n{key}"));
+        return Derive(workspaceId, $"{operation}\n{key}");
+    }
+
+    /// <summary>The same id for the same scope and name, every time: what makes two concurrent creates of one thing create it once.</summary>
+    public static Guid Derive(Guid scope, string name)
+    {
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{scope:D}\n{name}"));
         // Shape it as an RFC 9562 version 8 (custom) UUID.
         hash[6] = (byte)((hash[6] & 0x0F) | 0x80);
         hash[8] = (byte)((hash[8] & 0x3F) | 0x80);

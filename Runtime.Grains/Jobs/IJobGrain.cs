@@ -8,6 +8,9 @@ public interface IJobGrain : IGrainWithGuidKey
     [ReadOnly]
     Task<JobView> Get();
 
+    /// <summary>Changes the schedule (from its next tick; a null cron removes it), overlap, catch-up, time limit or retries.</summary>
+    Task<JobView> Update(JobUpdate update);
+
     Task<JobView> Pause();
 
     Task<JobView> Resume();

@@ -28,32 +28,15 @@ public sealed class JobGrain : Grain<JobState>, IJobGrain, IRemindable
         var name = job.Name?.Trim() ?? "";
         validation.Require(Slug.IsValid(name), "name", $"'{Shorten(name)}' is not a valid job name: {Slug.Rule}.");
         GitInput.RelativePath(validation, "path", job.Path);
-        var overlap = OverlapPolicy.Skip;
-        if (job.Overlap is not null && !(Enum.TryParse(job.Overlap, ignoreCase: true, out overlap) && Enum.IsDefined(overlap) && !char.IsDigit(job.Overlap[0])))
-            validation.Add("overlap", "overlap must be skip, allow or queue.");
-        var limit = job.TimeLimitSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : DefaultTimeLimit;
-        validation.Require(limit > TimeSpan.Zero && limit <= job.MaxTimeLimit, "timeLimitSeconds",
-            $"timeLimitSeconds must be from 1 to {job.MaxTimeLimit.TotalSeconds:0} (the workspace's maximum).");
+        var overlap = ParseOverlap(validation, job.Overlap);
+        var limit = ParseLimit(validation, job.TimeLimitSeconds, job.MaxTimeLimit);
         validation.Require(job.Retries is null or (>= 0 and <= 10), "retries", "retries must be from 0 to 10.");
         validation.Require(job.RetryDelaySeconds is null or (>= 1 and <= 86_400), "retryDelaySeconds", "retryDelaySeconds must be from 1 to 86400.");
         var followOn = FollowOn.Completed;
         if (job.AfterOn is not null && !(Enum.TryParse(job.AfterOn, ignoreCase: true, out followOn) && Enum.IsDefined(followOn) && !char.IsDigit(job.AfterOn[0])))
             validation.Add("after.on", "after.on must be completed, failed or ended.");
         validation.Require(job.After is null || job.After != Guid.Parse(Context.Id.Key), "after.job", "A job cannot follow itself.");
-        CronSchedule? schedule = null;
-        if (job.Cron is not null)
-        {
-            try
-            {
-                schedule = CronSchedule.Parse(job.Cron, job.TimeZone, "schedule.cron", "schedule.timeZone");
-            }
-            catch (ValidationException e)
-            {
-                foreach (var (field, errors) in e.Errors)
-                    foreach (var error in errors)
-                        validation.Add(field, error);
-            }
-        }
+        var schedule = job.Cron is null ? null : ParseSchedule(validation, job.Cron, job.TimeZone);
         validation.ThrowIfInvalid();
 
         if (Exists)
@@ -85,6 +68,69 @@ public sealed class JobGrain : Grain<JobState>, IJobGrain, IRemindable
             await Context.Send<IJobGrain>(upstream.JobId).AddFollower(new Follower(Guid.Parse(Context.Id.Key), upstream.On));
         await Task.CompletedTask;
         return View();
+    }
+
+    public Task<JobView> Update(JobUpdate update)
+    {
+        RequireExists();
+        var validation = new Validation();
+        foreach (var field in update.OtherFields)
+            validation.Add(field, $"{field} cannot be changed; only schedule, overlap, catchUp, timeLimitSeconds, retries and retryDelaySeconds can. Create another job.");
+        var overlap = update.Overlap is null ? State.Overlap : ParseOverlap(validation, update.Overlap);
+        var limit = update.TimeLimitSeconds is null ? State.TimeLimit : ParseLimit(validation, update.TimeLimitSeconds, update.MaxTimeLimit);
+        validation.Require(update.Retries is null or (>= 0 and <= 10), "retries", "retries must be from 0 to 10.");
+        validation.Require(update.RetryDelaySeconds is null or (>= 1 and <= 86_400), "retryDelaySeconds", "retryDelaySeconds must be from 1 to 86400.");
+        var schedule = update.ScheduleGiven && update.Cron is not null ? ParseSchedule(validation, update.Cron, update.TimeZone) : null;
+        validation.ThrowIfInvalid();
+
+        State.Overlap = overlap;
+        State.TimeLimit = limit;
+        State.CatchUp = update.CatchUp ?? State.CatchUp;
+        State.Retries = update.Retries ?? State.Retries;
+        State.RetryDelay = update.RetryDelaySeconds is { } delay ? TimeSpan.FromSeconds(delay) : State.RetryDelay;
+        if (update.ScheduleGiven)
+        {
+            State.Cron = schedule?.Expression;
+            State.TimeZone = schedule?.TimeZone.Id ?? "UTC";
+            // Replacing the reminder: the new schedule counts from its next tick.
+            if (schedule is null)
+                Context.UnregisterReminder(ScheduleReminder);
+            else if (State.Status == JobStatus.Active)
+                Context.RegisterReminder(ScheduleReminder, ReminderSchedule.OnCron(schedule));
+        }
+        return Task.FromResult(View());
+    }
+
+    private static OverlapPolicy ParseOverlap(Validation validation, string? value)
+    {
+        if (value is null)
+            return OverlapPolicy.Skip;
+        if (Enum.TryParse<OverlapPolicy>(value, ignoreCase: true, out var overlap) && Enum.IsDefined(overlap) && !char.IsDigit(value[0]))
+            return overlap;
+        validation.Add("overlap", "overlap must be skip, allow or queue.");
+        return OverlapPolicy.Skip;
+    }
+
+    private static TimeSpan ParseLimit(Validation validation, int? seconds, TimeSpan max)
+    {
+        var limit = seconds is { } s ? TimeSpan.FromSeconds(s) : DefaultTimeLimit;
+        validation.Require(limit > TimeSpan.Zero && limit <= max, "timeLimitSeconds", $"timeLimitSeconds must be from 1 to {max.TotalSeconds:0} (the workspace's maximum).");
+        return limit;
+    }
+
+    private static CronSchedule? ParseSchedule(Validation validation, string cron, string? timeZone)
+    {
+        try
+        {
+            return CronSchedule.Parse(cron, timeZone, "schedule.cron", "schedule.timeZone");
+        }
+        catch (ValidationException e)
+        {
+            foreach (var (field, errors) in e.Errors)
+                foreach (var error in errors)
+                    validation.Add(field, error);
+            return null;
+        }
     }
 
     public Task<JobView> Get()

@@ -318,6 +318,50 @@ public sealed class JobRunTests(ApiFixture api) : IClassFixture<ApiFixture>, IAs
         Assert.Equal("the token line is token = \"***\"", lines[2]);
     }
 
+    [Fact]
+    public async Task JobSchedule_IsChangedFromItsNextTick_AndCancelled_OnlyChangeableFieldsChange()
+    {
+        var (project, repository) = await ProjectAsync("print('x')\n");
+        using var repo = repository;
+        var job = await JobAsync(project, new { name = "nightly", path = "job.py", schedule = new { cron = "0 3 * * *" } });
+
+        var changed = await (await api.Owner().PatchAsJsonAsync(job, new { schedule = new { cron = "0 4 * * *", timeZone = "Europe/Berlin" }, retries = 2, overlap = "queue" })).Json();
+        Assert.Equal("0 4 * * *", changed.GetProperty("schedule").GetProperty("cron").GetString());
+        var next = changed.GetProperty("schedule").GetProperty("next")[0].GetDateTimeOffset();
+        Assert.Equal(4, TimeZoneInfo.ConvertTime(next, TimeZoneInfo.FindSystemTimeZoneById("Europe/Berlin")).Hour);
+        Assert.Equal(2, changed.GetProperty("retries").GetInt32());
+        Assert.Equal("queue", changed.GetProperty("overlap").GetString());
+        Assert.Equal(1, await api.Database.ScalarAsync<long>("SELECT count(*) FROM reminders WHERE grain_key = $1", changed.GetProperty("id").GetGuid().ToString("D")));
+
+        await (await api.Owner().PatchAsJsonAsync(job, new { path = "other.py" })).AssertProblem(400, "validation");
+        await (await api.Owner().PatchAsJsonAsync(job, new { retries = "many" })).AssertProblem(400, "validation");
+        await (await api.Owner().PatchAsJsonAsync(job, new { schedule = new { cron = "every day" } })).AssertProblem(400, "validation");
+
+        var cancelled = await (await api.Owner().DeleteAsync($"{job}/schedule")).Json();
+        Assert.Equal(JsonValueKind.Null, cancelled.GetProperty("schedule").ValueKind);
+        Assert.Equal(0, await api.Database.ScalarAsync<long>("SELECT count(*) FROM reminders WHERE grain_key = $1", changed.GetProperty("id").GetGuid().ToString("D")));
+    }
+
+    [Fact]
+    public async Task FirstLaunchOfAPath_CreatesItsJob_LaterLaunchesRunItAgain_AndDeletingTheProjectDeletesIt()
+    {
+        var (project, repository) = await ProjectAsync("print('launched', flush=True)\n");
+        using var repo = repository;
+
+        var first = await (await api.Owner().PostAsJsonAsync($"{project}/runs", new { path = "job.py" })).Json();
+        var second = await (await api.Owner().PostAsJsonAsync($"{project}/runs", new { path = "job.py" })).Json();
+        Assert.Equal(1, first.GetProperty("number").GetInt32());
+        Assert.Equal(2, second.GetProperty("number").GetInt32());
+        Assert.Equal("api", second.GetProperty("trigger").GetString());
+        var jobs = await (await api.Owner().GetAsync($"{project}/jobs")).Json();
+        Assert.Equal("job", Assert.Single(jobs.EnumerateArray()).GetProperty("name").GetString());
+        await WaitForRunAsync(second.GetProperty("id").GetGuid(), "Completed");
+        await (await api.Owner().PostAsJsonAsync($"{project}/runs", new { path = "../../etc/passwd" })).AssertProblem(400, "validation");
+
+        Assert.Equal(204, (int)(await api.Owner().DeleteAsync(project)).StatusCode);
+        Assert.Equal(0, await api.Database.ScalarAsync<long>("SELECT count(*) FROM jobs WHERE key = $1", jobs[0].GetProperty("id").GetGuid().ToString("D")));
+    }
+
     [Theory]
     [InlineData("bad name", "job.py", "* * * * *", "UTC", null, null, "name")]
     [InlineData("ok", "../../etc/passwd", null, null, null, null, "path")]
