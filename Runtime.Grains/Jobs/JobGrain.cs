@@ -13,7 +13,7 @@ namespace Runtime.Grains.Jobs;
 /// has queued it for an agent, Starting until the agent spawned it, Running, then Completed, Failed or
 /// Cancelled. The grain keeps the runs not yet ended and writes every run's row to <c>runs</c>.
 /// </summary>
-public sealed class JobGrain : Grain<JobState>, IJobGrain, IRemindable
+public sealed partial class JobGrain : Grain<JobState>, IJobGrain, IRemindable
 {
     private const string ScheduleReminder = "schedule";
 
@@ -66,7 +66,6 @@ public sealed class JobGrain : Grain<JobState>, IJobGrain, IRemindable
             Context.RegisterReminder(ScheduleReminder, ReminderSchedule.OnCron(schedule));
         if (State.After is { } upstream)
             await Context.Send<IJobGrain>(upstream.JobId).AddFollower(new Follower(Guid.Parse(Context.Id.Key), upstream.On));
-        await Task.CompletedTask;
         return View();
     }
 
@@ -212,31 +211,6 @@ public sealed class JobGrain : Grain<JobState>, IJobGrain, IRemindable
         return Summary(run);
     }
 
-    public async Task AgentLost(Guid runId, string reason)
-    {
-        if (Exists && State.Active.FirstOrDefault(r => r.Id == runId) is { Status: RunStatus.Starting or RunStatus.Running } run)
-        {
-            // A cancel that was on its way when the agent died still holds: the next agent ends the orphaned process.
-            if (run.CancelRequested)
-                await EndAsync(run, RunStatus.Cancelled, null, "cancelled");
-            else
-                await EndAsync(run, RunStatus.Failed, null, reason);
-        }
-    }
-
-    public async Task FollowUp(Guid upstreamJobId, Guid upstreamRunId)
-    {
-        if (Exists && State.Status == JobStatus.Active && State.After?.JobId == upstreamJobId)
-            await StartRunAsync(RunTriggers.FollowUp, null);
-    }
-
-    public async Task Retry(Guid failedRunId, Guid firstRunId, int attempt)
-    {
-        if (!Exists || State.Status != JobStatus.Active)
-            return;
-        await StartRunAsync(RunTriggers.Retry, null, attempt, firstRunId);
-    }
-
     public Task AddFollower(Follower follower)
     {
         if (Exists)
@@ -252,121 +226,6 @@ public sealed class JobGrain : Grain<JobState>, IJobGrain, IRemindable
         if (Exists)
             State.Followers.RemoveAll(f => f.JobId == jobId);
         return Task.CompletedTask;
-    }
-
-    public async Task RunReady(RunSpec spec, string? warning)
-    {
-        // Cancelled (or the job deleted) before the project answered: it never starts.
-        if (!Exists || State.Active.FirstOrDefault(r => r.Id == spec.RunId) is not { } run)
-            return;
-        run.AssignmentId = Context.Assign(new AssignmentRequest(ProjectGrain.DefaultEnvironment, $"run/{spec.RunId:D}", "run",
-            JsonSerializer.SerializeToElement(spec, GrainJson.Options)));
-        run.Status = RunStatus.Starting;
-        await UpdateRowAsync(run, "revision = $3, warning = $4, configuration_version = $5", spec.Revision, (object?)warning ?? DBNull.Value,
-            (object?)spec.Configuration?.Version ?? DBNull.Value);
-    }
-
-    public async Task RunNotStarted(Guid runId, string reason)
-    {
-        if (Exists && State.Active.FirstOrDefault(r => r.Id == runId) is { } run)
-            await EndAsync(run, run.CancelRequested ? RunStatus.Cancelled : RunStatus.Failed, null, run.CancelRequested ? "cancelled" : reason);
-    }
-
-    public async Task RunStarted(Guid runId, string tokenHash)
-    {
-        if (!Exists || State.Active.FirstOrDefault(r => r.Id == runId) is not { } run || run.Status != RunStatus.Starting)
-            return;
-        run.Status = RunStatus.Running;
-        await UpdateRowAsync(run, "started_at = $3, token_hash = $4", Context.Now, tokenHash);
-    }
-
-    public async Task RunEnded(Guid runId, int exitCode, string? stopReason, string? lastLines)
-    {
-        if (!Exists || State.Active.FirstOrDefault(r => r.Id == runId) is not { } run)
-            return;
-        var (status, reason) = stopReason switch
-        {
-            null when exitCode == 0 => (RunStatus.Completed, (string?)null),
-            null => (RunStatus.Failed, $"the script exited with code {exitCode}{lastLines}"),
-            "cancelled" => (RunStatus.Cancelled, "cancelled"),
-            _ => (RunStatus.Failed, stopReason),
-        };
-        await EndAsync(run, status, exitCode < 0 ? null : exitCode, reason);
-    }
-
-    private async Task<ActiveRun> StartRunAsync(string trigger, DateTimeOffset? scheduledFor, int attempt = 1, Guid? retryOf = null)
-    {
-        var run = new ActiveRun
-        {
-            Id = Guid.CreateVersion7(Context.Now), Number = ++State.LastNumber, Trigger = trigger, Status = RunStatus.Pending, Attempt = attempt, RetryOf = retryOf,
-        };
-        State.Active.Add(run);
-        await using (var insert = Context.CreateCommand("""
-            INSERT INTO runs (id, job_id, workspace_id, number, trigger, status, created_at, scheduled_for, attempt, retry_of)
-            VALUES ($1, $2, $3, $4, $5, 'Pending', $6, $7, $8, $9)
-            """))
-        {
-            Add(insert, run.Id, Context.Id.Key, State.WorkspaceId.ToString("D"), run.Number, trigger, Context.Now, (object?)scheduledFor ?? DBNull.Value,
-                attempt, (object?)retryOf ?? DBNull.Value);
-            await insert.ExecuteNonQueryAsync();
-        }
-        // The project owns the source and the settings: it builds the run's spec and queues it for an agent.
-        await Context.Send<IProjectGrain>(State.ProjectId).StartRun(new RunRequest(Guid.Parse(Context.Id.Key), run.Id, State.Path, State.TimeLimit));
-        return run;
-    }
-
-    private async Task CancelAsync(ActiveRun run, string reason)
-    {
-        run.CancelRequested = true;
-        if (run.AssignmentId is not { } assignment)
-        {
-            // Not queued for an agent yet: it ends now, and the project's answer is ignored.
-            await EndAsync(run, RunStatus.Cancelled, null, reason);
-            return;
-        }
-        if (await Assignments.WorkloadStops.StopAsync(Context, assignment, ProjectGrain.DefaultEnvironment, $"run/{run.Id:D}"))
-            await EndAsync(run, RunStatus.Cancelled, null, reason); // no agent had it: it never starts
-    }
-
-    private async Task EndAsync(ActiveRun run, RunStatus status, int? exitCode, string? reason)
-    {
-        State.Active.Remove(run);
-        run.Status = status;
-        await UpdateRowAsync(run, "ended_at = $3, exit_code = $4, reason = $5", Context.Now, (object?)exitCode ?? DBNull.Value, (object?)reason ?? DBNull.Value);
-        if (status == RunStatus.Failed && run.Attempt <= State.Retries && !run.CancelRequested)
-        {
-            // Tried again after the delay, doubling with each attempt.
-            var delay = TimeSpan.FromTicks(State.RetryDelay.Ticks * (1L << Math.Min(run.Attempt - 1, 10)));
-            await Context.SendAt<IJobGrain>(Guid.Parse(Context.Id.Key), Context.Now + delay).Retry(run.Id, run.RetryOf ?? run.Id, run.Attempt + 1);
-        }
-        foreach (var follower in State.Followers)
-        {
-            if (follower.On == FollowOn.Ended && status is RunStatus.Completed or RunStatus.Failed
-                || follower.On == FollowOn.Completed && status == RunStatus.Completed
-                || follower.On == FollowOn.Failed && status == RunStatus.Failed)
-            {
-                await Context.Send<IJobGrain>(follower.JobId).FollowUp(Guid.Parse(Context.Id.Key), run.Id);
-            }
-        }
-        if (State.Queued > 0 && State.Active.Count == 0 && State.Status == JobStatus.Active)
-        {
-            State.Queued--;
-            await StartRunAsync(RunTriggers.Schedule, null);
-        }
-    }
-
-    private async Task UpdateRowAsync(ActiveRun run, string set, params object[] values)
-    {
-        await using var update = Context.CreateCommand($"UPDATE runs SET status = $2, {set} WHERE id = $1");
-        Add(update, [run.Id, run.Status.ToString(), .. values]);
-        await update.ExecuteNonQueryAsync();
-    }
-
-    private async Task<RunStatus?> StatusOfEndedAsync(Guid runId)
-    {
-        await using var select = Context.CreateCommand("SELECT status FROM runs WHERE id = $1 AND job_id = $2");
-        Add(select, runId, Context.Id.Key);
-        return await select.ExecuteScalarAsync() is string status ? Enum.Parse<RunStatus>(status) : null;
     }
 
     private static void Add(NpgsqlCommand command, params object[] values)

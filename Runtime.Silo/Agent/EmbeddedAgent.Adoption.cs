@@ -1,0 +1,71 @@
+using Runtime.Execution.Processes;
+
+namespace Runtime.Silo.Agent;
+
+/// <summary>Apps whose silo died: adopted by the next agent on the machine, or started again.</summary>
+public sealed partial class EmbeddedAgent
+{
+    /// <summary>
+    /// Apps of this cluster whose silo died: adopted when their process still runs, otherwise started
+    /// again on the same port, so the project stays Deployed at the same address.
+    /// </summary>
+    private async Task AdoptOrphansAsync(CancellationToken ct)
+    {
+        EndOrphanedRuns();
+        foreach (var path in WorkloadRecord.Find(Workloads))
+        {
+            if (ct.IsCancellationRequested)
+                return;
+            var record = WorkloadRecord.Read(path);
+            if (record is null || record.Cluster != Cluster || _running.ContainsKey(record.AssignmentId)
+                || ProcessTable.StartTime(record.OwnerPid) == record.OwnerStartTime)
+                continue;
+            try
+            {
+                await AdoptAsync(record, ct);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogAdoptionFailed(e, record.Project);
+            }
+        }
+    }
+
+    private async Task AdoptAsync(WorkloadRecord record, CancellationToken ct)
+    {
+        // Ours from now on; a sibling silo scanning at the same moment sees a live owner and leaves it.
+        record = record with { OwnerPid = Environment.ProcessId, OwnerStartTime = _ownStartTime };
+        record.Save();
+        // Follow its output before anyone can see that we took it over: nothing printed from then on is lost.
+        var supervisor = Supervise(record);
+        var adopted = supervisor.Adopt(record.Pid, record.StartTime);
+        if (!await queue.AdoptAsync(record.AssignmentId, AgentId, ct))
+        {
+            // The project moved on (stopped, deleted, rolled) while no agent watched: nothing to keep.
+            if (adopted)
+                await supervisor.StopAsync("its project no longer runs it");
+            Remove(record.Directory);
+            return;
+        }
+        _running[record.AssignmentId] = new Running(record.AssignmentId, record.Project, supervisor, record.Directory);
+        if (adopted)
+            LogAdopted(record.Project, record.Pid);
+        else
+        {
+            LogRestartingOrphan(record.Project);
+            var outcome = await supervisor.StartAsync();
+            if (outcome != StartOutcome.Ready)
+            {
+                _running.TryRemove(record.AssignmentId, out _);
+                Remove(record.Directory);
+                if (outcome == StartOutcome.Failed)
+                    await Report(record.Project, p => p.WorkloadFailed(record.AssignmentId, supervisor.FailureReason!));
+                return;
+            }
+            record = record with { Pid = supervisor.Workload!.Pid, StartTime = supervisor.Workload.StartTime };
+            record.Save();
+            await Report(record.Project, p => p.WorkloadRestarted(record.AssignmentId, "the silo running it died and the process was gone"));
+        }
+        _ = RunAsync(record, supervisor);
+    }
+}
