@@ -362,6 +362,35 @@ public sealed class JobRunTests(ApiFixture api) : IClassFixture<ApiFixture>, IAs
         Assert.Equal(0, await api.Database.ScalarAsync<long>("SELECT count(*) FROM jobs WHERE key = $1", jobs[0].GetProperty("id").GetGuid().ToString("D")));
     }
 
+    [Fact]
+    public async Task JobsAndRuns_AreAuthorisedByRole_AndByWorkspace()
+    {
+        var (project, repository) = await ProjectAsync("print('x')\n");
+        using var repo = repository;
+        var job = await JobAsync(project, new { name = "guarded", path = "job.py" });
+        var run = await TriggerAsync(job);
+        var (_, viewerToken, _) = await api.MemberWithTokenAsync("Viewer");
+        var viewer = api.Client(viewerToken);
+
+        // A Viewer reads; running, changing and configuring need more.
+        Assert.Equal(200, (int)(await viewer.GetAsync(job)).StatusCode);
+        Assert.Equal(200, (int)(await viewer.GetAsync($"/api/workspaces/default/runs/{run}")).StatusCode);
+        await (await viewer.PostAsync($"{job}/runs", null)).AssertProblem(403, "forbidden");
+        await (await viewer.PostAsync($"/api/workspaces/default/runs/{run}/cancel", null)).AssertProblem(403, "forbidden");
+        await (await viewer.PostAsJsonAsync($"{project}/jobs", new { name = "mine", path = "job.py" })).AssertProblem(403, "forbidden");
+        var (_, memberToken, _) = await api.MemberWithTokenAsync("Member");
+        await (await api.Client(memberToken).PostAsJsonAsync($"{project}/configurations", new { files = new { config_toml = "x" } })).AssertProblem(403, "forbidden");
+
+        // Another workspace sees none of it, not even by id.
+        var created = await (await api.Owner().PostAsJsonAsync("/api/workspaces", new { name = "Elsewhere", slug = "else-" + Guid.NewGuid().ToString("N")[..8] })).Json();
+        var other = api.Client(created.GetProperty("ownerToken").GetProperty("token").GetString());
+        var otherSlug = created.GetProperty("workspace").GetProperty("slug").GetString();
+        await (await other.GetAsync($"/api/workspaces/{otherSlug}/runs/{run}")).AssertProblem(404, "not-found");
+        await (await other.PostAsync($"/api/workspaces/{otherSlug}/runs/{run}/cancel", null)).AssertProblem(404, "not-found");
+        await (await other.GetAsync($"/api/workspaces/{otherSlug}/runs/{run}/logs")).AssertProblem(404, "not-found");
+        Assert.Empty((await (await other.GetAsync($"/api/workspaces/{otherSlug}/overview")).Json()).GetProperty("recentRuns").EnumerateArray());
+    }
+
     [Theory]
     [InlineData("bad name", "job.py", "* * * * *", "UTC", null, null, "name")]
     [InlineData("ok", "../../etc/passwd", null, null, null, null, "path")]
