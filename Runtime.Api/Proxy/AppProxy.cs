@@ -60,8 +60,7 @@ public static partial class AppProxy
         var caller = http.User.Caller();
         if (workspace != caller.WorkspaceSlug && !(Guid.TryParse(workspace, out var wid) && wid == caller.WorkspaceId))
             throw new NotFoundException("workspace", workspace);
-        var remembered = false;
-        var route = await routes.GetAsync(caller.WorkspaceId, slug, http.RequestAborted, () => remembered = true);
+        var (route, remembered) = await routes.GetAsync(caller.WorkspaceId, slug, http.RequestAborted);
         if (route.Address is null)
         {
             await UnavailableAsync(http, route);
@@ -72,11 +71,9 @@ public static partial class AppProxy
         if (error == ForwarderError.Request && remembered && !http.Response.HasStarted)
         {
             // The remembered address did not answer: the app may have stopped or moved a moment ago.
-            routes.Forget(caller.WorkspaceId, slug);
-            var current = await routes.GetAsync(caller.WorkspaceId, slug, http.RequestAborted);
+            var current = await routes.RefreshAsync(caller.WorkspaceId, slug, http.RequestAborted);
             if (current.Address is null)
             {
-                http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
                 await UnavailableAsync(http, current);
                 return;
             }

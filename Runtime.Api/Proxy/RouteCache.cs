@@ -39,20 +39,17 @@ public sealed class RouteCache
     /// <summary>Forgets every remembered route: this process changed something that may affect them.</summary>
     public void ForgetAll() => _routes.Clear();
 
-    /// <summary>The project's route; <paramref name="remembered"/> is set when it came from memory (and may be stale).</summary>
-    public async Task<ProjectRoute> GetAsync(Guid workspaceId, string slug, CancellationToken ct, Action? remembered = null)
+    /// <summary>The project's route, and whether it came from memory (and so may be a moment stale).</summary>
+    public async Task<(ProjectRoute Route, bool Remembered)> GetAsync(Guid workspaceId, string slug, CancellationToken ct)
     {
         var key = (workspaceId, slug);
         if (_ids.TryGetValue(key, out var known))
         {
             if (_feed.IsLive && _routes.TryGetValue(known.ToString("D"), out var route))
-            {
-                remembered?.Invoke();
-                return route;
-            }
+                return (route, true);
             try
             {
-                return await RouteAsync(known);
+                return (await RouteAsync(known), false);
             }
             catch (NotFoundException)
             {
@@ -64,14 +61,15 @@ public sealed class RouteCache
         if (_ids.Count >= MaxEntries)
             _ids.Clear();
         _ids[key] = id;
-        return found;
+        return (found, false);
     }
 
-    /// <summary>Forgets the route of the project <paramref name="slug"/> names (it did not answer at that address).</summary>
-    public void Forget(Guid workspaceId, string slug)
+    /// <summary>The route asked of the grain again: the remembered one did not answer at its address.</summary>
+    public async Task<ProjectRoute> RefreshAsync(Guid workspaceId, string slug, CancellationToken ct)
     {
         if (_ids.TryGetValue((workspaceId, slug), out var id))
             _routes.TryRemove(id.ToString("D"), out _);
+        return (await GetAsync(workspaceId, slug, ct)).Route;
     }
 
     private async Task<ProjectRoute> RouteAsync(Guid id)

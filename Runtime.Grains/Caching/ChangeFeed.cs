@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Runtime.Grains.Delivery;
 
 namespace Runtime.Grains.Caching;
 
@@ -37,45 +38,19 @@ public sealed partial class ChangeFeed(NpgsqlDataSource dataSource, TimeProvider
             list.Add(changed);
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        var failures = 0;
-        while (!stoppingToken.IsCancellationRequested)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => ListeningConnection.RunAsync(
+        dataSource,
+        [Channels.Changes],
+        e => Changed(e.Payload),
+        _ => _live = true,
+        (error, failures) =>
         {
-            try
-            {
-                await using var connection = await dataSource.OpenConnectionAsync(stoppingToken);
-                connection.Notification += (_, e) => Changed(e.Payload);
-                await using (var listen = new NpgsqlCommand($"LISTEN {Channels.Changes}", connection))
-                    await listen.ExecuteNonQueryAsync(stoppingToken);
-                _live = true;
-                failures = 0;
-                while (!stoppingToken.IsCancellationRequested)
-                {
-                    if (!await connection.WaitAsync(TimeSpan.FromSeconds(30), stoppingToken))
-                    {
-                        await using var ping = new NpgsqlCommand("SELECT 1", connection);
-                        await ping.ExecuteScalarAsync(stoppingToken);
-                    }
-                }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
-            {
-                failures++;
-                LogListenFailed(e, failures);
-                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(10_000, 200 * Math.Pow(2, failures))), time, stoppingToken)
-                    .ContinueWith(_ => { }, TaskScheduler.Default);
-            }
-            finally
-            {
-                Reset();
-            }
-        }
-    }
+            // Changes may have been missed while the connection was down: every cache starts over.
+            Reset();
+            LogListenFailed(error, failures);
+        },
+        time,
+        stoppingToken);
 
     private void Changed(string payload)
     {

@@ -37,6 +37,19 @@ public sealed class ConfigurationStore(NpgsqlDataSource dataSource, SecretCipher
         return (View(version, hash, stored, time.GetUtcNow(), createdBy), true);
     }
 
+    /// <summary>The latest version's files as stored (secret ones encrypted), those <paramref name="wanted"/> only; null when the project has none.</summary>
+    public async Task<(int Version, string Hash, Dictionary<string, StoredConfigurationFile> Files)?> LatestFilesAsync(
+        Guid projectId, Func<string, bool> wanted, CancellationToken ct = default)
+    {
+        await using var command = dataSource.CreateCommand("SELECT version, hash, files::text FROM configuration_versions WHERE project_id = $1 ORDER BY version DESC LIMIT 1");
+        command.Parameters.Add(new NpgsqlParameter { Value = projectId.ToString("D") });
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct))
+            return null;
+        var files = Files(reader.GetString(2));
+        return (reader.GetInt32(0), reader.GetString(1), files.Where(f => wanted(f.Key)).ToDictionary(f => f.Key, f => f.Value));
+    }
+
     public async Task<IReadOnlyList<ConfigurationVersionView>> ListAsync(Guid projectId, CancellationToken ct) =>
         await QueryAsync("WHERE project_id = $1 ORDER BY version DESC LIMIT 100", projectId, ct);
 
@@ -51,11 +64,13 @@ public sealed class ConfigurationStore(NpgsqlDataSource dataSource, SecretCipher
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            var files = JsonSerializer.Deserialize<Dictionary<string, StoredConfigurationFile>>(reader.GetString(2), GrainJson.Options)!;
-            views.Add(View(reader.GetInt32(0), reader.GetString(1), files, reader.GetFieldValue<DateTimeOffset>(3), reader.GetString(4)));
+            views.Add(View(reader.GetInt32(0), reader.GetString(1), Files(reader.GetString(2)), reader.GetFieldValue<DateTimeOffset>(3), reader.GetString(4)));
         }
         return views;
     }
+
+    private static Dictionary<string, StoredConfigurationFile> Files(string json) =>
+        JsonSerializer.Deserialize<Dictionary<string, StoredConfigurationFile>>(json, GrainJson.Options)!;
 
     private static ConfigurationVersionView View(int version, string hash, IReadOnlyDictionary<string, StoredConfigurationFile> files, DateTimeOffset at, string by) =>
         new(version, hash, files.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => new ConfigurationFileView(f.Key, f.Value.Hash, f.Value.Size, f.Value.Secret)).ToList(), at, by);

@@ -20,50 +20,25 @@ public sealed partial class NotificationListener(
     /// <summary>Completes once the first LISTEN is in place.</summary>
     public Task Listening => _listening.Task;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        var failures = 0;
-        while (!stoppingToken.IsCancellationRequested)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => ListeningConnection.RunAsync(
+        dataSource,
+        [Channels.Messages, Channels.Reminders, Channels.Activities, Channels.Assignments],
+        e => Dispatch(e.Channel),
+        failures =>
         {
-            try
-            {
-                await using var connection = await dataSource.OpenConnectionAsync(stoppingToken);
-                connection.Notification += (_, e) => Dispatch(e.Channel);
-                await using (var listen = new NpgsqlCommand(
-                    $"LISTEN {Channels.Messages}; LISTEN {Channels.Reminders}; LISTEN {Channels.Activities}; LISTEN {Channels.Assignments}", connection))
-                {
-                    await listen.ExecuteNonQueryAsync(stoppingToken);
-                }
-                if (failures > 0)
-                    LogReconnected(failures);
-                failures = 0;
-                _listening.TrySetResult();
-                // Anything committed while we were not listening must not wait for the next poll.
-                signals.SetAll();
-                while (!stoppingToken.IsCancellationRequested)
-                {
-                    // Wakes for each notification; the timeout lets a dead connection surface.
-                    if (!await connection.WaitAsync(TimeSpan.FromSeconds(30), stoppingToken))
-                    {
-                        await using var ping = new NpgsqlCommand("SELECT 1", connection);
-                        await ping.ExecuteScalarAsync(stoppingToken);
-                    }
-                }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
-            {
-                failures++;
-                LogListenFailed(e, failures);
-                signals.SetAll();
-                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(10_000, 200 * Math.Pow(2, failures))), time, stoppingToken)
-                    .ContinueWith(_ => { }, TaskScheduler.Default);
-            }
-        }
-    }
+            if (failures > 0)
+                LogReconnected(failures);
+            _listening.TrySetResult();
+            // Anything committed while we were not listening must not wait for the next poll.
+            signals.SetAll();
+        },
+        (error, failures) =>
+        {
+            LogListenFailed(error, failures);
+            signals.SetAll();
+        },
+        time,
+        stoppingToken);
 
     private void Dispatch(string channel)
     {

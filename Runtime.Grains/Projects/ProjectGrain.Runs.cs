@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Runtime.Grains.Configurations;
 using Runtime.Grains.Jobs;
 using Runtime.Grains.Settings;
@@ -31,15 +30,8 @@ public sealed partial class ProjectGrain
     }
 
     // The latest configuration version's files for the profile, as stored (secret ones encrypted).
-    private async Task<RunConfiguration?> ConfigurationForAsync(string profile)
-    {
-        await using var command = Context.CreateCommand("SELECT version, hash, files::text FROM configuration_versions WHERE project_id = $1 ORDER BY version DESC LIMIT 1");
-        command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = Id.ToString("D") });
-        await using var reader = await command.ExecuteReaderAsync();
-        if (!await reader.ReadAsync())
-            return null;
-        var files = JsonSerializer.Deserialize<Dictionary<string, StoredConfigurationFile>>(reader.GetString(2), GrainJson.Options)!;
-        return new RunConfiguration(reader.GetInt32(0), reader.GetString(1),
-            files.Where(f => ConfigurationFiles.IsFor(f.Key, profile)).ToDictionary(f => f.Key, f => f.Value));
-    }
+    private async Task<RunConfiguration?> ConfigurationForAsync(string profile) =>
+        await configurations.LatestFilesAsync(Id, name => ConfigurationFiles.IsFor(name, profile)) is { } latest
+            ? new RunConfiguration(latest.Version, latest.Hash, latest.Files)
+            : null;
 }

@@ -12,7 +12,7 @@ namespace Runtime.Grains.Projects;
 /// activity; the activity reports the fetched revision back, and the grain then assigns the app to
 /// an agent of its environment.
 /// </summary>
-public sealed partial class ProjectGrain : Grain<ProjectState>, IProjectGrain
+public sealed partial class ProjectGrain(Configurations.ConfigurationStore configurations) : Grain<ProjectState>, IProjectGrain
 {
     /// <summary>The environment served by the silos' embedded agents.</summary>
     public const string DefaultEnvironment = "cloud";

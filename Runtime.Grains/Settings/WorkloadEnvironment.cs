@@ -36,6 +36,15 @@ public sealed record WorkloadEnvironment(IReadOnlyDictionary<string, string> Var
         return new WorkloadEnvironment(variables, secrets.Distinct().ToList());
     }
 
+    /// <summary>The settings' variables overlaid by what the platform sets (the app template's, RUNTIME_*), which always wins.</summary>
+    public Dictionary<string, string> With(IEnumerable<KeyValuePair<string, string>> platform)
+    {
+        var environment = new Dictionary<string, string>(Variables, StringComparer.Ordinal);
+        foreach (var (key, value) in platform)
+            environment[key] = value;
+        return environment;
+    }
+
     /// <summary>Which setting gives each environment variable, to refuse two settings that would set the same one.</summary>
     public static Dictionary<string, string> Owners(ProfileSettings settings)
     {

@@ -26,6 +26,8 @@ public sealed class AgentOptions
     /// <summary>Resident memory an app's processes may use together, in MiB; none when unset.</summary>
     public long? MemoryLimitMiB { get; set; }
 
+    public long? MemoryLimitBytes => MemoryLimitMiB * 1024 * 1024;
+
     /// <summary>The interpreter of the built-in <c>default</c> Python environment (and of any environment whose interpreter is <c>agent</c>).</summary>
     public string Python { get; set; } = "python3";
 

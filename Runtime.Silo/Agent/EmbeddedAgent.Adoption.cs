@@ -12,13 +12,12 @@ public sealed partial class EmbeddedAgent
     private async Task AdoptOrphansAsync(CancellationToken ct)
     {
         EndOrphanedRuns();
-        foreach (var path in WorkloadRecord.Find(Workloads))
+        foreach (var path in RecordFiles.Find(Workloads, WorkloadRecord.FileName, depth: 2))
         {
             if (ct.IsCancellationRequested)
                 return;
-            var record = WorkloadRecord.Read(path);
-            if (record is null || record.Cluster != Cluster || _running.ContainsKey(record.AssignmentId)
-                || ProcessTable.StartTime(record.OwnerPid) == record.OwnerStartTime)
+            var record = RecordFiles.Read<WorkloadRecord>(path);
+            if (record is null || !record.Owner.IsOrphanedIn(_owner.Cluster) || _running.ContainsKey(record.AssignmentId))
                 continue;
             try
             {
@@ -34,7 +33,7 @@ public sealed partial class EmbeddedAgent
     private async Task AdoptAsync(WorkloadRecord record, CancellationToken ct)
     {
         // Ours from now on; a sibling silo scanning at the same moment sees a live owner and leaves it.
-        record = record with { OwnerPid = Environment.ProcessId, OwnerStartTime = _ownStartTime };
+        record = record with { Owner = _owner };
         record.Save();
         // Follow its output before anyone can see that we took it over: nothing printed from then on is lost.
         var supervisor = Supervise(record);

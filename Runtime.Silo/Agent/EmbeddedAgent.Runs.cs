@@ -56,7 +56,7 @@ public sealed partial class EmbeddedAgent
             var settings = WorkloadEnvironment.Decrypt(cipher, ProjectGrain.SettingsOwner(spec.ProjectId), spec.Profile, spec.Settings);
             // The run's own token: it may post pipeline reports for this run, and nothing else, until the run ends.
             var token = "rr_" + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
-            var environment = new Dictionary<string, string>(settings.Variables, StringComparer.Ordinal)
+            var platform = new Dictionary<string, string>
             {
                 ["RUNTIME_PROFILE"] = spec.Profile,
                 ["RUNTIME_RUN_ID"] = spec.RunId.ToString("D"),
@@ -64,17 +64,15 @@ public sealed partial class EmbeddedAgent
                 ["PYTHONUNBUFFERED"] = "1",
             };
             if (configuration["Runtime:Api:Url"] is { Length: > 0 } apiUrl)
-                environment["RUNTIME_API_URL"] = apiUrl.TrimEnd('/');
-            foreach (var (key, value) in app.Environment)
-                environment[key] = value;
+                platform["RUNTIME_API_URL"] = apiUrl.TrimEnd('/');
+            var environment = settings.With(platform.Concat(app.Environment));
             var secrets = settings.Secrets.Concat(WriteConfiguration(spec, Path.Combine(directory, "app"))).Append(token).Distinct().ToList();
             var recent = new RecentLines(logs, 20);
-            var limit = options.Value.MemoryLimitMiB is { } mib ? mib * 1024 * 1024 : (long?)null;
-            await ReportJobAsync(spec.JobId, j => j.RunStarted(spec.RunId, ApiTokens.Hash(token)));
+            await Report<IJobGrain>(spec.JobId, j => j.RunStarted(spec.RunId, ApiTokens.Hash(token)));
             var workload = ProcessWorkload.Start(new ProcessSpec($"run/{spec.RunId:D}", app.Command, Path.Combine(directory, "app"), environment, secrets,
-                spec.TimeLimit, RunStopGrace, limit, Path.Combine(directory, "output")), recent);
+                spec.TimeLimit, RunStopGrace, options.Value.MemoryLimitBytes, Path.Combine(directory, "output")), recent);
             _runs[assignment.Id] = workload;
-            new RunRecord(spec.RunId, workload.Pid, workload.StartTime, Cluster, Environment.ProcessId, _ownStartTime).Save(directory);
+            RecordFiles.Save(Path.Combine(directory, RunRecord.FileName), new RunRecord(spec.RunId, workload.Pid, workload.StartTime, _owner));
             if (_cancelledRuns.ContainsKey(assignment.Id))
                 await workload.StopAsync(RunCancelled); // cancelled while it was being prepared
             LogRunStarted(spec.JobId, spec.RunId, workload.Pid);
@@ -108,9 +106,9 @@ public sealed partial class EmbeddedAgent
     /// <summary>Run processes of this cluster whose silo died: their runs were failed as "agent lost", so they are ended.</summary>
     private void EndOrphanedRuns()
     {
-        foreach (var path in RunRecord.Find(Path.Combine(Workloads, "runs")))
+        foreach (var path in RecordFiles.Find(Path.Combine(Workloads, "runs"), RunRecord.FileName, depth: 1))
         {
-            if (RunRecord.Read(path) is not { } record || record.Cluster != Cluster || ProcessTable.StartTime(record.OwnerPid) == record.OwnerStartTime)
+            if (RecordFiles.Read<RunRecord>(path) is not { } record || !record.Owner.IsOrphanedIn(_owner.Cluster))
                 continue;
             if (ProcessTable.StartTime(record.Pid) == record.StartTime)
                 Signals.SendToGroup(record.Pid, Signals.SigKill);
@@ -142,19 +140,8 @@ public sealed partial class EmbeddedAgent
     }
 
     private Task ReportRunEndedAsync(RunSpec spec, int exitCode, string? stopReason, string? lastLines) =>
-        ReportJobAsync(spec.JobId, j => j.RunEnded(spec.RunId, exitCode, stopReason, lastLines));
+        Report<IJobGrain>(spec.JobId, j => j.RunEnded(spec.RunId, exitCode, stopReason, lastLines));
 
-    private async Task ReportJobAsync(Guid job, Func<IJobGrain, Task> call)
-    {
-        try
-        {
-            await call(grains.Get<IJobGrain>(job));
-        }
-        catch (NotFoundException)
-        {
-            // The job was deleted meanwhile.
-        }
-    }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Run {RunId}: its silo died; ended its orphaned process {Pid}")]
     private partial void LogOrphanedRunEnded(Guid runId, int pid);
@@ -166,25 +153,3 @@ public sealed partial class EmbeddedAgent
     private partial void LogRunEnded(Guid jobId, Guid runId, int exitCode, string? stopReason);
 }
 
-/// <summary>What an agent writes beside a run's process (<c>run.json</c>, 0600), so that the next agent on the machine can end it if this one dies.</summary>
-internal sealed record RunRecord(Guid RunId, int Pid, long StartTime, string Cluster, int OwnerPid, long OwnerStartTime)
-{
-    private const string FileName = "run.json";
-
-    public void Save(string directory) => Runtime.Grains.Storage.PrivateFile.Write(Path.Combine(directory, FileName), JsonSerializer.Serialize(this, GrainJson.Options));
-
-    public static RunRecord? Read(string path)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize<RunRecord>(File.ReadAllText(path), GrainJson.Options);
-        }
-        catch (Exception e) when (e is IOException or JsonException)
-        {
-            return null;
-        }
-    }
-
-    public static IEnumerable<string> Find(string runs) =>
-        Directory.Exists(runs) ? Directory.EnumerateFiles(runs, FileName, new EnumerationOptions { RecurseSubdirectories = true, MaxRecursionDepth = 1 }) : [];
-}

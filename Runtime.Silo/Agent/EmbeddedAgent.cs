@@ -46,22 +46,13 @@ public sealed partial class EmbeddedAgent(
 
     private readonly ConcurrentDictionary<Guid, Running> _running = new();
     private readonly HttpProbe _probe = new();
-    private readonly long _ownStartTime = ProcessTable.StartTime(Environment.ProcessId) ?? 0;
+    private readonly RecordOwner _owner = RecordOwner.Current(dataSource);
 
     private sealed record Running(Guid AssignmentId, GrainId Project, AppSupervisor Supervisor, string Directory);
 
     private string AgentId => silo.Id.ToString("D");
 
     private string Workloads => Path.Combine(AgentOptions.DataDirectory(configuration), "workloads");
-
-    private string Cluster
-    {
-        get
-        {
-            var connection = new NpgsqlConnectionStringBuilder(dataSource.ConnectionString);
-            return $"{connection.Host}:{connection.Port}/{connection.Database}";
-        }
-    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -178,7 +169,7 @@ public sealed partial class EmbeddedAgent(
         Phase("venvMs");
 
         var record = new WorkloadRecord(assignment.Id, assignment.Grain, assignment.WorkloadId, spec, directory, python.Bin, FreePort.Next(),
-            0, 0, Cluster, Environment.ProcessId, _ownStartTime);
+            0, 0, _owner);
         var supervisor = Supervise(record);
         _running[assignment.Id] = new Running(assignment.Id, assignment.Grain, supervisor, directory);
         var outcome = await supervisor.StartAsync();
@@ -223,12 +214,8 @@ public sealed partial class EmbeddedAgent(
             Path.Combine(record.Directory, "app"), record.VenvBin));
         // Decrypted only now, held only by the workload's own process environment.
         var settings = WorkloadEnvironment.Decrypt(cipher, spec.SettingsOwner, spec.Profile, spec.Settings);
-        var environment = new Dictionary<string, string>(settings.Variables, StringComparer.Ordinal);
-        foreach (var (key, value) in app.Environment)
-            environment[key] = value;
-        var limit = options.Value.MemoryLimitMiB is { } mib ? mib * 1024 * 1024 : (long?)null;
-        var process = new ProcessSpec(record.WorkloadId, app.Command, Path.Combine(record.Directory, "app"), environment, settings.Secrets,
-            MemoryLimit: limit, OutputDirectory: Path.Combine(record.Directory, "output"));
+        var process = new ProcessSpec(record.WorkloadId, app.Command, Path.Combine(record.Directory, "app"), settings.With(app.Environment), settings.Secrets,
+            MemoryLimit: options.Value.MemoryLimitBytes, OutputDirectory: Path.Combine(record.Directory, "output"));
         var health = app.HealthPath is null ? null : new Uri($"http://127.0.0.1:{record.Port}{app.HealthPath}");
         var current = record;
         return new AppSupervisor(process, health, options.Value, _probe, logs, logger, record.Project.ToString())
@@ -318,15 +305,17 @@ public sealed partial class EmbeddedAgent(
         }
     }
 
-    private async Task Report(GrainId project, Func<IProjectGrain, Task> call)
+    private Task Report(GrainId project, Func<IProjectGrain, Task> call) => Report(Guid.Parse(project.Key), call);
+
+    private async Task Report<TGrain>(Guid key, Func<TGrain, Task> call) where TGrain : IGrainWithGuidKey
     {
         try
         {
-            await call(grains.Get<IProjectGrain>(Guid.Parse(project.Key)));
+            await call(grains.Get<TGrain>(key));
         }
         catch (NotFoundException)
         {
-            // The project was deleted meanwhile: nothing to tell.
+            // Deleted meanwhile: nothing to tell.
         }
     }
 

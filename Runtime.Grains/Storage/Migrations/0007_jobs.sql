@@ -34,3 +34,5 @@ CREATE TABLE runs (
 );
 CREATE INDEX runs_job ON runs (job_id, number DESC);
 CREATE INDEX runs_workspace ON runs (workspace_id, created_at DESC);
+-- Runs not yet ended: what every silo's sweep for runs whose agent is gone looks at.
+CREATE INDEX runs_active ON runs (id) WHERE ended_at IS NULL;
