@@ -1,5 +1,8 @@
 using Runtime.Api.Auth;
 using Runtime.Api.Idempotency;
+using Runtime.Api.Proxy;
+using Runtime.Grains.Tokens;
+using Runtime.Grains.Workspaces;
 using Runtime.Grains;
 using Runtime.Grains.Jobs;
 using Runtime.Grains.Logs;
@@ -17,29 +20,40 @@ public static class JobEndpoints
 
     public sealed record CreateJobRequest(
         string? Name, string? Path, ScheduleRequest? Schedule, string? Overlap, bool? CatchUp, int? TimeLimitSeconds, int? Retries, int? RetryDelaySeconds,
-        FollowRequest? After);
+        FollowRequest? After, bool? Interactive = null, string? AppType = null, int? IdleTimeoutSeconds = null);
 
     /// <summary>The longest time limit a job may have (<c>Runtime:Jobs:MaxTimeLimit</c>).</summary>
     public const string MaxTimeLimitKey = "Runtime:Jobs:MaxTimeLimit";
+
+    /// <summary>How long an interactive job's app may go unused before it is stopped, unless the job says (<c>Runtime:Jobs:IdleTimeout</c>).</summary>
+    public const string IdleTimeoutKey = "Runtime:Jobs:IdleTimeout";
 
     public static RouteGroupBuilder MapJobEndpoints(this RouteGroupBuilder api)
     {
         var jobs = api.MapGroup($"/workspaces/{{{Access.WorkspaceParameter}}}/projects/{{project}}/jobs").WithTags("Jobs");
         jobs.MapGet("/", List).WithName("ListJobs").WithSummary("The project's jobs, newest first");
         jobs.MapPost("/", Create).WithName("CreateJob")
-            .WithSummary("Create a job: a script of the project (path), optionally on a cron schedule in a time zone, with an overlap policy (skip, allow, queue), a time limit, retries with backoff, and a job it follows (after: {job, on: completed|failed|ended}) (Idempotency-Key supported)");
+            .WithSummary("Create a job: a script of the project (path), optionally on a cron schedule in a time zone, with an overlap policy (skip, allow, queue), a time limit, retries with backoff, and a job it follows (after: {job, on: completed|failed|ended}); or an interactive one (interactive: true, appType, idleTimeoutSeconds), served as an app at /jobs/<workspace>/<project>/<job>/ (Idempotency-Key supported)");
         jobs.MapGet("/{job}", Get).WithName("GetJob").WithSummary("A job by name or id, with its next fire times and active runs");
         jobs.MapPost("/{job}/pause", async (string project, string job, HttpContext http, IGrainFactory grains, ProjectStore projects, RunStore runs) =>
             await (await FindAsync(project, job, http, grains, projects, runs)).Pause()).WithName("PauseJob").WithSummary("Stop scheduling runs");
         jobs.MapPost("/{job}/resume", async (string project, string job, HttpContext http, IGrainFactory grains, ProjectStore projects, RunStore runs) =>
             await (await FindAsync(project, job, http, grains, projects, runs)).Resume()).WithName("ResumeJob").WithSummary("Schedule runs again, from the next tick");
         jobs.MapPatch("/{job}", Update).WithName("UpdateJob")
-            .WithSummary("Change schedule ({cron, timeZone}, or null to cancel it; a new schedule counts from its next tick), overlap, catchUp, timeLimitSeconds, retries, retryDelaySeconds");
+            .WithSummary("Change schedule ({cron, timeZone}, or null to cancel it; a new schedule counts from its next tick), overlap, catchUp, timeLimitSeconds, retries, retryDelaySeconds, idleTimeoutSeconds");
         jobs.MapDelete("/{job}/schedule", async (string project, string job, HttpContext http, IGrainFactory grains, ProjectStore projects, RunStore runs, IConfiguration configuration) =>
                 await (await FindAsync(project, job, http, grains, projects, runs)).Update(new JobUpdate(true, null, null, null, null, null, null, null, MaxTimeLimit(configuration), [])))
             .WithName("CancelJobSchedule").WithSummary("Cancel the job's schedule; it still runs on demand");
         jobs.MapDelete("/{job}", Delete).WithName("DeleteJob").WithSummary("Delete a job, cancelling its active runs");
-        jobs.MapPost("/{job}/runs", Trigger).WithName("TriggerRun").WithSummary("Run the job now");
+        jobs.MapPost("/{job}/runs", Trigger).WithName("TriggerRun").WithSummary("Run the job now; an interactive job starts serving (or answers the run already serving)");
+        jobs.MapGet("/{job}/public-link", async (string project, string job, HttpContext http, IGrainFactory grains, ProjectStore projects, RunStore runs) =>
+            (await (await FindAsync(project, job, http, grains, projects, runs)).Get()).PublicLink ?? throw new ValidationException("job", "Only interactive jobs have public links."))
+            .WithName("GetPublicLink").WithSummary("Whether the interactive job's public link is enabled, and until when (its token is shown only when it is made)");
+        jobs.MapPut("/{job}/public-link", EnableLink).WithName("EnablePublicLink").RequireRole(Role.Owner)
+            .WithSummary("Make a public link to the interactive job (/p/<token>/), optionally expiring (expiresAt or expiresInSeconds); anyone with it can view the app. Replaces the earlier link");
+        jobs.MapDelete("/{job}/public-link", async (string project, string job, HttpContext http, IGrainFactory grains, ProjectStore projects, RunStore runs) =>
+            await (await FindAsync(project, job, http, grains, projects, runs)).DisablePublicLink())
+            .WithName("DisablePublicLink").RequireRole(Role.Owner).WithSummary("Revoke the public link; it stops working at once");
         jobs.MapGet("/{job}/runs", ListRuns).WithName("ListRuns").WithSummary("The job's runs, newest first");
 
         api.MapGet($"/workspaces/{{{Access.WorkspaceParameter}}}/overview",
@@ -48,6 +62,8 @@ public static class JobEndpoints
 
         api.MapPost($"/workspaces/{{{Access.WorkspaceParameter}}}/projects/{{project}}/runs", Launch).WithName("LaunchScript").WithTags("Jobs")
             .WithSummary("Run a script of the project now by its path ({\"path\": \"pipelines/load.py\"}); its job is created on the first launch, named after the path");
+        api.MapPost($"/workspaces/{{{Access.WorkspaceParameter}}}/projects/{{project}}/serve", Serve).WithName("ServeScript").WithTags("Jobs")
+            .WithSummary("Serve a script of the project as an app by its path ({\"path\": \"notebooks/explore.py\", \"appType\": \"marimo\"}); its interactive job is created on the first serve, named after the path");
 
         var runs = api.MapGroup($"/workspaces/{{{Access.WorkspaceParameter}}}/runs").WithTags("Runs");
         runs.MapGet("/{run:guid}", GetRun).WithName("GetRun").WithSummary("A run: status, timestamps, exit code, duration, reason, revision");
@@ -84,24 +100,35 @@ public static class JobEndpoints
             if (after is null)
                 throw new ValidationException("after.job", $"The project has no job '{follow.Job}' to follow.");
         }
+        ServeOptions? serve = null;
+        if (request.Interactive == true)
+            serve = new ServeOptions(request.AppType, request.IdleTimeoutSeconds, IdleTimeout(configuration), await BasePathAsync(http, grains, projectId, request.Name?.Trim() ?? ""));
+        else if (request.AppType is not null || request.IdleTimeoutSeconds is not null)
+        {
+            throw new ValidationException(request.AppType is not null ? "appType" : "idleTimeoutSeconds",
+                "appType and idleTimeoutSeconds are for interactive jobs; add \"interactive\": true to serve the script as an app.");
+        }
         var job = await grains.Get<IJobGrain>(id).Create(new NewJob(caller.WorkspaceId, projectId, request.Name, request.Path,
             request.Schedule?.Cron, request.Schedule?.TimeZone, request.Overlap, request.CatchUp, request.TimeLimitSeconds, max,
-            request.Retries, request.RetryDelaySeconds, after, request.After?.On));
+            request.Retries, request.RetryDelaySeconds, after, request.After?.On, serve));
         return TypedResults.Created($"/api/workspaces/{caller.WorkspaceSlug}/projects/{project}/jobs/{job.Name}", job);
     }
 
-    private static readonly HashSet<string> Changeable = new(StringComparer.Ordinal) { "schedule", "overlap", "catchUp", "timeLimitSeconds", "retries", "retryDelaySeconds" };
+    private static readonly HashSet<string> Changeable = new(StringComparer.Ordinal)
+    {
+        "schedule", "overlap", "catchUp", "timeLimitSeconds", "retries", "retryDelaySeconds", "idleTimeoutSeconds",
+    };
 
     private static async Task<JobView> Update(
         string project, string job, System.Text.Json.JsonElement body, HttpContext http, IGrainFactory grains, ProjectStore projects, RunStore runs, IConfiguration configuration)
     {
         if (body.ValueKind != System.Text.Json.JsonValueKind.Object)
-            throw new ValidationException("body", "Send a JSON object with any of schedule, overlap, catchUp, timeLimitSeconds, retries, retryDelaySeconds.");
+            throw new ValidationException("body", "Send a JSON object with any of schedule, overlap, catchUp, timeLimitSeconds, retries, retryDelaySeconds, idleTimeoutSeconds.");
         JobRequestBody.Check(body, Changeable);
         var scheduleGiven = body.TryGetProperty("schedule", out var schedule);
         var update = new JobUpdate(scheduleGiven, JobRequestBody.Text(schedule, "cron"), JobRequestBody.Text(schedule, "timeZone"), JobRequestBody.Text(body, "overlap"),
             JobRequestBody.Bool(body, "catchUp"), JobRequestBody.Int(body, "timeLimitSeconds"), JobRequestBody.Int(body, "retries"), JobRequestBody.Int(body, "retryDelaySeconds"),
-            MaxTimeLimit(configuration), body.EnumerateObject().Select(p => p.Name).Where(n => !Changeable.Contains(n)).ToList());
+            MaxTimeLimit(configuration), body.EnumerateObject().Select(p => p.Name).Where(n => !Changeable.Contains(n)).ToList(), JobRequestBody.Int(body, "idleTimeoutSeconds"));
         if (scheduleGiven && schedule.ValueKind != System.Text.Json.JsonValueKind.Null && update.Cron is null)
             throw new ValidationException("schedule.cron", "schedule needs a cron expression, or null to cancel the schedule.");
         return await (await FindAsync(project, job, http, grains, projects, runs)).Update(update);
@@ -109,34 +136,97 @@ public static class JobEndpoints
 
     public sealed record LaunchRequest(string? Path);
 
-    // The first launch of a path creates its job (named after the path); later launches run it again.
+    public sealed record ServeRequest(string? Path, string? AppType, int? IdleTimeoutSeconds);
+
+    /// <summary>An interactive run and the address its app is served at.</summary>
+    public sealed record Serving(RunSummary Run, string Url);
+
     private static async Task<IResult> Launch(string project, LaunchRequest request, HttpContext http, IGrainFactory grains, ProjectStore projects, RunStore runs, IConfiguration configuration)
+    {
+        var (job, _) = await JobOfPathAsync(project, request.Path, null, http, grains, projects, runs, configuration);
+        var run = await job.Trigger(RunTriggers.Api);
+        return TypedResults.Accepted($"/api/workspaces/{http.User.Caller().WorkspaceSlug}/runs/{run.Id}", run);
+    }
+
+    private static async Task<IResult> Serve(string project, ServeRequest request, HttpContext http, IGrainFactory grains, ProjectStore projects, RunStore runs, IConfiguration configuration)
+    {
+        var (job, view) = await JobOfPathAsync(project, request.Path, request, http, grains, projects, runs, configuration);
+        var run = await job.Trigger(RunTriggers.Api);
+        return TypedResults.Accepted($"/api/workspaces/{http.User.Caller().WorkspaceSlug}/runs/{run.Id}", new Serving(run, view.Url!));
+    }
+
+    // The first launch (or serve) of a path creates its job, named after the path; later ones run it again.
+    private static async Task<(IJobGrain Job, JobView View)> JobOfPathAsync(
+        string project, string? path, ServeRequest? serve, HttpContext http, IGrainFactory grains, ProjectStore projects, RunStore runs, IConfiguration configuration)
     {
         var caller = http.User.Caller();
         var projectId = await ProjectIdAsync(project, http, projects);
         var validation = new Validation();
-        Runtime.Grains.Sources.GitInput.RelativePath(validation, "path", request.Path);
+        Runtime.Grains.Sources.GitInput.RelativePath(validation, "path", path);
         validation.ThrowIfInvalid();
-        var name = Runtime.Grains.Naming.Slug.From(System.IO.Path.ChangeExtension(request.Path!, null));
-        var jobId = await runs.FindJobAsync(projectId, name, http.RequestAborted);
-        IJobGrain job;
-        if (jobId is { } existing)
+        var name = Runtime.Grains.Naming.Slug.From(System.IO.Path.ChangeExtension(path!, null));
+        if (await runs.FindJobAsync(projectId, name, http.RequestAborted) is { } existing)
         {
-            job = grains.Get<IJobGrain>(existing);
+            var job = grains.Get<IJobGrain>(existing);
             var view = await job.Get();
-            if (view.Path != request.Path)
-                throw new ConflictException("Job name taken", $"Job '{name}' of this project runs {view.Path}; create a job for {request.Path} with another name.");
+            if (view.Path != path)
+                throw new ConflictException("Job name taken", $"Job '{name}' of this project runs {view.Path}; create a job for {path} with another name.");
+            if (view.Interactive != serve is not null)
+            {
+                throw new ConflictException("Job kind differs", view.Interactive
+                    ? $"Job '{name}' serves {path} as an app; serve it (POST …/serve) or create a batch job for it with another name."
+                    : $"Job '{name}' runs {path} to its end; launch it (POST …/runs) or create an interactive job for it with another name.");
+            }
+            return (job, view);
         }
-        else
-        {
-            // Derived from the project and the path, so that two first launches at once create one job.
-            var id = IdempotencyKey.Derive(projectId, "launch/" + request.Path);
-            job = grains.Get<IJobGrain>(id);
-            await job.Create(new NewJob(caller.WorkspaceId, projectId, name, request.Path, null, null, null, null, null, MaxTimeLimit(configuration)));
-        }
-        var run = await job.Trigger(RunTriggers.Api);
-        return TypedResults.Accepted($"/api/workspaces/{caller.WorkspaceSlug}/runs/{run.Id}", run);
+        // Derived from the project and the path, so that two first launches at once create one job.
+        var created = grains.Get<IJobGrain>(IdempotencyKey.Derive(projectId, (serve is null ? "launch/" : "serve/") + path));
+        var options = serve is null ? null
+            : new ServeOptions(serve.AppType, serve.IdleTimeoutSeconds, IdleTimeout(configuration), await BasePathAsync(http, grains, projectId, name));
+        return (created, await created.Create(new NewJob(caller.WorkspaceId, projectId, name, path, null, null, null, null, null, MaxTimeLimit(configuration),
+            Serve: options)));
     }
+
+    private static async Task<IResult> EnableLink(
+        string project, string job, System.Text.Json.JsonElement? body, HttpContext http, IGrainFactory grains, ProjectStore projects, RunStore runs, TimeProvider time)
+    {
+        var expiresAt = LinkExpiry(body, time.GetUtcNow());
+        var grain = await FindAsync(project, job, http, grains, projects, runs);
+        var token = PublicLinks.TokenPrefix + System.Buffers.Text.Base64Url.EncodeToString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        var link = await grain.EnablePublicLink(ApiTokens.Hash(token), expiresAt);
+        var url = $"{http.Request.Scheme}://{http.Request.Host}{http.Request.PathBase}{PublicLinks.Prefix}/{token}/";
+        return TypedResults.Ok(new { url, token, link.CreatedAt, link.ExpiresAt });
+    }
+
+    // expiresAt (a date and time) or expiresInSeconds; neither: the link works until it is disabled.
+    private static DateTimeOffset? LinkExpiry(System.Text.Json.JsonElement? body, DateTimeOffset now)
+    {
+        if (body is not { ValueKind: System.Text.Json.JsonValueKind.Object } json)
+            return null;
+        var hasAt = json.TryGetProperty("expiresAt", out var at) && at.ValueKind != System.Text.Json.JsonValueKind.Null;
+        var hasIn = json.TryGetProperty("expiresInSeconds", out var seconds) && seconds.ValueKind != System.Text.Json.JsonValueKind.Null;
+        if (hasAt && hasIn)
+            throw new ValidationException("expiresAt", "Give expiresAt or expiresInSeconds, not both.");
+        if (hasAt)
+        {
+            return at.ValueKind == System.Text.Json.JsonValueKind.String && at.TryGetDateTimeOffset(out var when)
+                ? when
+                : throw new ValidationException("expiresAt", "expiresAt must be a date and time with its offset (2026-12-01T18:00:00Z).");
+        }
+        if (hasIn)
+        {
+            return seconds.ValueKind == System.Text.Json.JsonValueKind.Number && seconds.TryGetInt32(out var s) && s is >= 1 and <= 31_536_000
+                ? now.AddSeconds(s)
+                : throw new ValidationException("expiresInSeconds", "expiresInSeconds must be from 1 to 31536000 (a year).");
+        }
+        return null;
+    }
+
+    // Where an interactive job is served: /jobs/<workspace>/<project>/<job>.
+    private static async Task<string> BasePathAsync(HttpContext http, IGrainFactory grains, Guid projectId, string jobName) =>
+        $"{JobProxy.Prefix}/{http.User.Caller().WorkspaceSlug}/{(await grains.Get<IProjectGrain>(projectId).Get()).Slug}/{jobName}";
+
+    private static TimeSpan IdleTimeout(IConfiguration configuration) => configuration.GetValue<TimeSpan?>(IdleTimeoutKey) ?? TimeSpan.FromMinutes(5);
 
     private static TimeSpan MaxTimeLimit(IConfiguration configuration) => configuration.GetValue<TimeSpan?>(MaxTimeLimitKey) ?? TimeSpan.FromHours(24);
 

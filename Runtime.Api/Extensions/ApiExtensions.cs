@@ -80,6 +80,8 @@ public static class ApiExtensions
         app.MapSessionEndpoints();
         app.MapPipelineReports();
         app.MapAppProxy();
+        app.MapJobProxy();
+        app.MapPublicLinks();
         return app;
     }
 }

@@ -21,6 +21,7 @@ public static partial class AppProxy
     {
         services.AddHttpForwarder();
         services.AddSingleton<RouteCache>();
+        services.AddSingleton<JobActivity>();
         services.AddChangeFeed();
         // One client for every app: no proxy, no redirects, no cookies, bytes passed through as they are.
         services.AddSingleton(new HttpMessageInvoker(new SocketsHttpHandler
@@ -107,15 +108,6 @@ public static partial class AppProxy
         return WriteAsync(http, 503, "app-unavailable", $"{route.Name} is not running", why);
     }
 
-    // Browsers get a small page (one that refreshes itself while the app may come back); API clients get ProblemDetails.
-    private static async Task WriteAsync(HttpContext http, int status, string kind, string title, string detail)
-    {
-        http.Response.StatusCode = status;
-        if (ProxyPages.Wanted(http.Request))
-        {
-            await ProxyPages.MessageAsync(http, title, detail, reload: status >= 500);
-            return;
-        }
-        await Results.Problem(Problems.Problems.Create(status, kind, title, detail)).ExecuteAsync(http);
-    }
+    private static Task WriteAsync(HttpContext http, int status, string kind, string title, string detail) =>
+        ProxyPages.RespondAsync(http, status, kind, title, detail, status >= 500 ? 5 : null);
 }

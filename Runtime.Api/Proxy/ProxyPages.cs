@@ -12,9 +12,26 @@ internal static class ProxyPages
     public static bool Wanted(HttpRequest request) =>
         request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>A page that says why the app cannot be shown; when it may soon be, it reloads every 5 seconds.</summary>
-    public static Task MessageAsync(HttpContext http, string title, string detail, bool reload) => reload
-        ? WriteAsync(http, title, "<meta http-equiv=\"refresh\" content=\"5\">", $"<p>{Encode(detail)}</p><p>This page reloads every 5 seconds.</p>")
+    /// <summary>
+    /// Why an app cannot be shown: browsers get a small page (one that reloads itself every
+    /// <paramref name="reloadSeconds"/> when the app may soon be there); API clients get ProblemDetails.
+    /// </summary>
+    public static async Task RespondAsync(HttpContext http, int status, string kind, string title, string detail, int? reloadSeconds = null)
+    {
+        http.Response.StatusCode = status;
+        http.Response.Headers.CacheControl = "no-store";
+        if (Wanted(http.Request))
+        {
+            await MessageAsync(http, title, detail, reloadSeconds is not null, reloadSeconds ?? 5);
+            return;
+        }
+        await Results.Problem(Problems.Problems.Create(status, kind, title, detail)).ExecuteAsync(http);
+    }
+
+    /// <summary>A page that says why the app cannot be shown; when it may soon be, it reloads every <paramref name="reloadSeconds"/>.</summary>
+    public static Task MessageAsync(HttpContext http, string title, string detail, bool reload, int reloadSeconds = 5) => reload
+        ? WriteAsync(http, title, $"<meta http-equiv=\"refresh\" content=\"{reloadSeconds}\">",
+            $"<p>{Encode(detail)}</p><p>This page reloads every {(reloadSeconds == 1 ? "second" : $"{reloadSeconds} seconds")}.</p>")
         : WriteAsync(http, title, "", $"<p>{Encode(detail)}</p>");
 
     /// <summary>

@@ -5,8 +5,9 @@ using Yarp.ReverseProxy.Forwarder;
 namespace Runtime.Api.Proxy;
 
 /// <summary>
-/// Keeps Runtime's credentials out of the apps: the forwarded request loses the Authorization header and
-/// the session cookie (the app's own cookies pass), and an app's response cannot set the session cookie.
+/// Keeps Runtime's credentials out of the apps: the forwarded request loses the Authorization header,
+/// the session cookie and a public link's cookie (the app's own cookies pass), and an app's response
+/// cannot set either cookie.
 /// </summary>
 internal sealed class StripCredentials : HttpTransformer
 {
@@ -41,6 +42,6 @@ internal sealed class StripCredentials : HttpTransformer
     {
         var equals = cookie.IndexOf('=');
         var name = (equals < 0 ? cookie : cookie[..equals]).Trim();
-        return name.Equals(SessionCookie.Name, StringComparison.OrdinalIgnoreCase);
+        return name.Equals(SessionCookie.Name, StringComparison.OrdinalIgnoreCase) || name.Equals(PublicLinks.CookieName, StringComparison.OrdinalIgnoreCase);
     }
 }

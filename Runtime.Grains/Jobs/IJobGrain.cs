@@ -1,7 +1,10 @@
 namespace Runtime.Grains.Jobs;
 
-/// <summary>A project's script run on demand or on a schedule; owns its runs' state machines and its schedule reminder.</summary>
-public interface IJobGrain : IGrainWithGuidKey
+/// <summary>
+/// A project's script run on demand or on a schedule, or served as an app (interactive); owns its runs'
+/// state machines, its schedule reminder, an interactive run's idle timeout and its public link.
+/// </summary>
+public interface IJobGrain : Assignments.IWorkloadOwner
 {
     Task<JobView> Create(NewJob job);
 
@@ -17,8 +20,27 @@ public interface IJobGrain : IGrainWithGuidKey
 
     Task Delete();
 
-    /// <summary>Starts a run now (manual or api trigger), whatever the overlap policy.</summary>
+    /// <summary>
+    /// Starts a run now (manual, api or visit trigger), whatever the overlap policy. An interactive job
+    /// serves one run at a time: while one is active, that one is answered.
+    /// </summary>
     Task<RunSummary> Trigger(string trigger);
+
+    /// <summary>Where the proxy sends an interactive job's traffic, and why it cannot.</summary>
+    [ReadOnly]
+    Task<JobRoute> Route();
+
+    /// <summary>From the Api: the interactive run was used just now (a proxied request, an open WebSocket).</summary>
+    Task Visited();
+
+    /// <summary>From itself, when the interactive run may have been idle for its timeout: stops it if so.</summary>
+    Task IdleCheck(Guid runId);
+
+    /// <summary>Lets anyone holding the token (its hash given) view the interactive job until <paramref name="expiresAt"/>; replaces an earlier link.</summary>
+    Task<PublicLinkView> EnablePublicLink(string tokenHash, DateTimeOffset? expiresAt);
+
+    /// <summary>Revokes the public link: it stops working at once.</summary>
+    Task<PublicLinkView> DisablePublicLink();
 
     Task<RunSummary> CancelRun(Guid runId);
 
@@ -38,6 +60,9 @@ public interface IJobGrain : IGrainWithGuidKey
 
     /// <summary>From the project: what the run runs (revision, settings); the job queues it for an agent unless it was cancelled meanwhile.</summary>
     Task RunReady(RunSpec spec, string? warning);
+
+    /// <summary>From the project: what an interactive run serves (revision, <c>access</c> settings); the job queues it for an agent.</summary>
+    Task ServeReady(Guid runId, Projects.StartSpec spec, string? warning);
 
     /// <summary>From the project: the run cannot start.</summary>
     Task RunNotStarted(Guid runId, string reason);

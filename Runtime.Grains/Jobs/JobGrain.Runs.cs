@@ -89,7 +89,8 @@ public sealed partial class JobGrain
             await insert.ExecuteNonQueryAsync();
         }
         // The project owns the source and the settings: it builds the run's spec and queues it for an agent.
-        await Context.Send<IProjectGrain>(State.ProjectId).StartRun(new RunRequest(Guid.Parse(Context.Id.Key), run.Id, State.Path, State.TimeLimit));
+        await Context.Send<IProjectGrain>(State.ProjectId).StartRun(new RunRequest(Guid.Parse(Context.Id.Key), run.Id, State.Path, State.TimeLimit,
+            State.Interactive ? new AppServe(State.AppType, State.BasePath!) : null));
         return run;
     }
 
@@ -102,7 +103,7 @@ public sealed partial class JobGrain
             await EndAsync(run, RunStatus.Cancelled, null, reason);
             return;
         }
-        if (await Assignments.WorkloadStops.StopAsync(Context, assignment, ProjectGrain.DefaultEnvironment, $"run/{run.Id:D}"))
+        if (await Assignments.WorkloadStops.StopAsync(Context, assignment, ProjectGrain.DefaultEnvironment, RunWorkload(run)))
             await EndAsync(run, RunStatus.Cancelled, null, reason); // no agent had it: it never starts
     }
 
@@ -110,6 +111,11 @@ public sealed partial class JobGrain
     {
         State.Active.Remove(run);
         run.Status = status;
+        if (State.Interactive)
+        {
+            State.LastFailure = status == RunStatus.Failed ? reason : null;
+            State.LastFailureAt = status == RunStatus.Failed ? Context.Now : null;
+        }
         await UpdateRowAsync(run, "ended_at = $3, exit_code = $4, reason = $5", Context.Now, (object?)exitCode ?? DBNull.Value, (object?)reason ?? DBNull.Value);
         if (status == RunStatus.Failed && run.Attempt <= State.Retries && !run.CancelRequested)
         {

@@ -37,6 +37,16 @@ public sealed partial class JobGrain : Grain<JobState>, IJobGrain, IRemindable
             validation.Add("after.on", "after.on must be completed, failed or ended.");
         validation.Require(job.After is null || job.After != Guid.Parse(Context.Id.Key), "after.job", "A job cannot follow itself.");
         var schedule = job.Cron is null ? null : ParseSchedule(validation, job.Cron, job.TimeZone);
+        var idle = TimeSpan.Zero;
+        string? appType = null;
+        if (job.Serve is { } serve)
+        {
+            validation.Require(job.Cron is null, "schedule", "An interactive job is served when visited; it has no schedule.");
+            validation.Require(job.Retries is null or 0, "retries", "An interactive job is not retried; its next visit starts it again.");
+            validation.Require(job.After is null, "after", "An interactive job is served when visited; it cannot follow another job.");
+            appType = serve.AppType is null ? null : ProjectGrain.ParseAppType(validation, serve.AppType).ToString().ToLowerInvariant();
+            idle = ParseIdle(validation, serve.IdleTimeoutSeconds, serve.DefaultIdleTimeout);
+        }
         validation.ThrowIfInvalid();
 
         if (Exists)
@@ -61,6 +71,10 @@ public sealed partial class JobGrain : Grain<JobState>, IJobGrain, IRemindable
             After = job.After is { } after ? new Follower(after, followOn) : null,
             Status = JobStatus.Active,
             CreatedAt = Context.Now,
+            Interactive = job.Serve is not null,
+            AppType = appType,
+            IdleTimeout = idle,
+            BasePath = job.Serve?.BasePath,
         };
         if (schedule is not null)
             Context.RegisterReminder(ScheduleReminder, ReminderSchedule.OnCron(schedule));
@@ -74,7 +88,15 @@ public sealed partial class JobGrain : Grain<JobState>, IJobGrain, IRemindable
         RequireExists();
         var validation = new Validation();
         foreach (var field in update.OtherFields)
-            validation.Add(field, $"{field} cannot be changed; only schedule, overlap, catchUp, timeLimitSeconds, retries and retryDelaySeconds can. Create another job.");
+            validation.Add(field, $"{field} cannot be changed; only schedule, overlap, catchUp, timeLimitSeconds, retries, retryDelaySeconds and idleTimeoutSeconds can. Create another job.");
+        if (State.Interactive)
+        {
+            validation.Require(!update.ScheduleGiven || update.Cron is null, "schedule", "An interactive job is served when visited; it has no schedule.");
+            validation.Require(update.Retries is null or 0, "retries", "An interactive job is not retried; its next visit starts it again.");
+        }
+        else
+            validation.Require(update.IdleTimeoutSeconds is null, "idleTimeoutSeconds", "idleTimeoutSeconds is for interactive jobs; this one runs to its end.");
+        var idle = update.IdleTimeoutSeconds is null ? State.IdleTimeout : ParseIdle(validation, update.IdleTimeoutSeconds, State.IdleTimeout);
         var overlap = update.Overlap is null ? State.Overlap : ParseOverlap(validation, update.Overlap);
         var limit = update.TimeLimitSeconds is null ? State.TimeLimit : ParseLimit(validation, update.TimeLimitSeconds, update.MaxTimeLimit);
         validation.Require(update.Retries is null or (>= 0 and <= 10), "retries", "retries must be from 0 to 10.");
@@ -84,6 +106,7 @@ public sealed partial class JobGrain : Grain<JobState>, IJobGrain, IRemindable
 
         State.Overlap = overlap;
         State.TimeLimit = limit;
+        State.IdleTimeout = idle;
         State.CatchUp = update.CatchUp ?? State.CatchUp;
         State.Retries = update.Retries ?? State.Retries;
         State.RetryDelay = update.RetryDelaySeconds is { } delay ? TimeSpan.FromSeconds(delay) : State.RetryDelay;
@@ -113,8 +136,18 @@ public sealed partial class JobGrain : Grain<JobState>, IJobGrain, IRemindable
     private static TimeSpan ParseLimit(Validation validation, int? seconds, TimeSpan max)
     {
         var limit = seconds is { } s ? TimeSpan.FromSeconds(s) : DefaultTimeLimit;
-        validation.Require(limit > TimeSpan.Zero && limit <= max, "timeLimitSeconds", $"timeLimitSeconds must be from 1 to {max.TotalSeconds:0} (the workspace's maximum).");
+        validation.Require(limit > TimeSpan.Zero && limit <= max, "timeLimitSeconds",
+            $"timeLimitSeconds must be from 1 to {max.TotalSeconds:0} (this installation's maximum, Runtime:Jobs:MaxTimeLimit).");
         return limit;
+    }
+
+    private static readonly TimeSpan MaxIdleTimeout = TimeSpan.FromDays(7);
+
+    private static TimeSpan ParseIdle(Validation validation, int? seconds, TimeSpan fallback)
+    {
+        var idle = seconds is { } s ? TimeSpan.FromSeconds(s) : fallback;
+        validation.Require(idle >= TimeSpan.FromSeconds(1) && idle <= MaxIdleTimeout, "idleTimeoutSeconds", $"idleTimeoutSeconds must be from 1 to {MaxIdleTimeout.TotalSeconds:0}.");
+        return idle;
     }
 
     private static CronSchedule? ParseSchedule(Validation validation, string cron, string? timeZone)
@@ -174,6 +207,8 @@ public sealed partial class JobGrain : Grain<JobState>, IJobGrain, IRemindable
     public async Task<RunSummary> Trigger(string trigger)
     {
         RequireExists();
+        if (State.Interactive && State.Active.FirstOrDefault() is { } serving)
+            return Summary(serving);
         return Summary(await StartRunAsync(trigger, null));
     }
 
@@ -247,7 +282,9 @@ public sealed partial class JobGrain : Grain<JobState>, IJobGrain, IRemindable
         static FollowView Follow(Follower f) => new(f.JobId, f.On.ToString().ToLowerInvariant());
         return new JobView(Guid.Parse(Context.Id.Key), State.ProjectId, State.Name, State.Path, schedule, State.Overlap.ToString().ToLowerInvariant(),
             State.CatchUp, (int)State.TimeLimit.TotalSeconds, State.Status, State.LastNumber, State.Active.Select(Summary).ToList(), State.CreatedAt,
-            State.Retries, (int)State.RetryDelay.TotalSeconds, State.After is { } after ? Follow(after) : null, State.Followers.Select(Follow).ToList());
+            State.Retries, (int)State.RetryDelay.TotalSeconds, State.After is { } after ? Follow(after) : null, State.Followers.Select(Follow).ToList(),
+            State.Interactive, State.AppType, State.Interactive ? (int)State.IdleTimeout.TotalSeconds : null, State.Interactive ? State.BasePath + "/" : null,
+            State.Interactive ? LinkView() : null);
     }
 
     private void RequireExists()

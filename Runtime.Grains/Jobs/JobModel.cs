@@ -34,6 +34,9 @@ public static class RunTriggers
     public const string Api = "api";
     public const string FollowUp = "follow-up";
     public const string Retry = "retry";
+
+    /// <summary>A visit to an interactive job's address while it was not running.</summary>
+    public const string Visit = "visit";
 }
 
 /// <summary>When a job's run ends this way, its followers run.</summary>
@@ -90,7 +93,35 @@ public sealed class JobState
     public int Queued { get; set; }
 
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>Served as a long-running app under <see cref="BasePath"/> (proxied) instead of run to its end.</summary>
+    public bool Interactive { get; set; }
+
+    /// <summary>The app template an interactive job is served with; null: the project's.</summary>
+    public string? AppType { get; set; }
+
+    /// <summary>An interactive run is stopped after this long with no proxied request and no open WebSocket.</summary>
+    public TimeSpan IdleTimeout { get; set; }
+
+    /// <summary>Where the proxy serves an interactive job (<c>/jobs/&lt;workspace&gt;/&lt;project&gt;/&lt;job&gt;</c>, no trailing slash).</summary>
+    public string? BasePath { get; set; }
+
+    /// <summary>The last proxied request (or open WebSocket) the Api reported for the running app.</summary>
+    public DateTimeOffset? LastActivityAt { get; set; }
+
+    /// <summary>Why the last interactive run failed, while no run is active (the proxy shows it instead of starting again at once).</summary>
+    public string? LastFailure { get; set; }
+
+    public DateTimeOffset? LastFailureAt { get; set; }
+
+    /// <summary>The public link that lets anyone view an interactive job; only its token's hash is kept.</summary>
+    public PublicLink? PublicLink { get; set; }
 }
+
+/// <summary>An enabled public link (<c>/p/&lt;token&gt;/</c>): the SHA-256 of its token, and until when it works.</summary>
+public sealed record PublicLink(string TokenHash, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt);
+
+public sealed record PublicLinkView(bool Enabled, DateTimeOffset? CreatedAt, DateTimeOffset? ExpiresAt);
 
 public sealed class ActiveRun
 {
@@ -111,6 +142,12 @@ public sealed class ActiveRun
 
     /// <summary>The first run of the chain of retries this one belongs to.</summary>
     public Guid? RetryOf { get; set; }
+
+    /// <summary>Where an interactive run's app answers, once it is Running.</summary>
+    public string? Address { get; set; }
+
+    /// <summary>An interactive run stopped because nobody used it; it ends Completed.</summary>
+    public bool IdleStop { get; set; }
 }
 
 /// <summary>What a "run" assignment carries to the agent; secrets still encrypted.</summary>
@@ -123,21 +160,34 @@ public sealed record RunSpec(
 public sealed record RunConfiguration(int Version, string Hash, IReadOnlyDictionary<string, Configurations.StoredConfigurationFile> Files);
 
 /// <summary>What the job asks of its project: start this run from the project's current revision.</summary>
-public sealed record RunRequest(Guid JobId, Guid RunId, string Path, TimeSpan TimeLimit);
+public sealed record RunRequest(Guid JobId, Guid RunId, string Path, TimeSpan TimeLimit, AppServe? Serve = null);
+
+/// <summary>An interactive run: served as an app with this template (null: the project's) under this base path.</summary>
+public sealed record AppServe(string? AppType, string BasePath);
+
+/// <summary>What makes a new job interactive: its app template (null: the project's), its idle timeout, where it is served.</summary>
+public sealed record ServeOptions(string? AppType, int? IdleTimeoutSeconds, TimeSpan DefaultIdleTimeout, string BasePath);
 
 /// <param name="After">The job (already resolved) whose runs trigger this one, with <paramref name="AfterOn"/> (completed, failed, ended).</param>
 public sealed record NewJob(
     Guid WorkspaceId, Guid ProjectId, string? Name, string? Path, string? Cron, string? TimeZone, string? Overlap, bool? CatchUp, int? TimeLimitSeconds,
-    TimeSpan MaxTimeLimit, int? Retries = null, int? RetryDelaySeconds = null, Guid? After = null, string? AfterOn = null);
+    TimeSpan MaxTimeLimit, int? Retries = null, int? RetryDelaySeconds = null, Guid? After = null, string? AfterOn = null, ServeOptions? Serve = null);
 
 /// <summary>What may change in a job; <paramref name="ScheduleGiven"/> with a null cron removes the schedule. Other fields are named in a 400.</summary>
 public sealed record JobUpdate(
     bool ScheduleGiven, string? Cron, string? TimeZone, string? Overlap, bool? CatchUp, int? TimeLimitSeconds, int? Retries, int? RetryDelaySeconds,
-    TimeSpan MaxTimeLimit, IReadOnlyList<string> OtherFields);
+    TimeSpan MaxTimeLimit, IReadOnlyList<string> OtherFields, int? IdleTimeoutSeconds = null);
 
 public sealed record JobView(
     Guid Id, Guid ProjectId, string Name, string Path, JobSchedule? Schedule, string Overlap, bool CatchUp, int TimeLimitSeconds, JobStatus Status,
-    int Runs, IReadOnlyList<RunSummary> Active, DateTimeOffset CreatedAt, int Retries, int RetryDelaySeconds, FollowView? After, IReadOnlyList<FollowView> Followers);
+    int Runs, IReadOnlyList<RunSummary> Active, DateTimeOffset CreatedAt, int Retries, int RetryDelaySeconds, FollowView? After, IReadOnlyList<FollowView> Followers,
+    bool Interactive, string? AppType, int? IdleTimeoutSeconds, string? Url, PublicLinkView? PublicLink);
+
+/// <summary>The proxy's view of an interactive job: where its running app answers, or why it does not.</summary>
+/// <param name="LastFailure">Why the last run failed, when that was the last thing that happened.</param>
+public sealed record JobRoute(
+    Guid WorkspaceId, string Name, string? BasePath, bool Interactive, RunStatus? Status, string? Address, TimeSpan IdleTimeout,
+    string? LastFailure, DateTimeOffset? LastFailureAt);
 
 public sealed record FollowView(Guid JobId, string On);
 

@@ -16,6 +16,19 @@ public sealed class RunStore(NpgsqlDataSource dataSource)
         return await command.ExecuteScalarAsync(ct) is string key ? Guid.Parse(key) : null;
     }
 
+    /// <summary>The interactive job a public link's token (its SHA-256) opens, or null when no job has that link enabled.</summary>
+    public async Task<PublicLinkTarget?> PublicLinkAsync(string tokenHash, CancellationToken ct = default)
+    {
+        await using var command = dataSource.CreateCommand(
+            "SELECT key, state ->> 'basePath', (state -> 'publicLink' ->> 'expiresAt')::timestamptz FROM jobs WHERE public_link = $1");
+        command.Parameters.Add(new NpgsqlParameter { Value = tokenHash });
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct))
+            return null;
+        return new PublicLinkTarget(Guid.Parse(reader.GetString(0)), reader.GetString(1),
+            reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2));
+    }
+
     public async Task<IReadOnlyList<Guid>> JobsAsync(Guid projectId, CancellationToken ct = default)
     {
         await using var command = dataSource.CreateCommand("SELECT key FROM jobs WHERE project_id = $1 ORDER BY created_at DESC, key DESC LIMIT 1000");
@@ -110,3 +123,6 @@ public sealed class RunStore(NpgsqlDataSource dataSource)
             started is { } s && ended is { } e ? Math.Round((e - s).TotalSeconds, 3) : null, Text(9), Text(10), Text(11), r.IsDBNull(15) ? null : r.GetInt32(15));
     }
 }
+
+/// <summary>Where a public link leads: the job, its address, and until when the link works.</summary>
+public sealed record PublicLinkTarget(Guid JobId, string BasePath, DateTimeOffset? ExpiresAt);

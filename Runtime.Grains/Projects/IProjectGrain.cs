@@ -4,7 +4,7 @@ using Runtime.Grains.Sources;
 namespace Runtime.Grains.Projects;
 
 /// <summary>A Git-backed app: its source, deploy key, revisions and lifecycle.</summary>
-public interface IProjectGrain : IGrainWithGuidKey
+public interface IProjectGrain : Assignments.IWorkloadOwner
 {
     Task<ProjectView> Create(NewProject project);
 
@@ -33,18 +33,6 @@ public interface IProjectGrain : IGrainWithGuidKey
     Task<ProjectView> Start();
 
     Task<ProjectView> Stop();
-
-    /// <summary>Reported by the agent: the workload of <paramref name="assignmentId"/> answers its health probe at <paramref name="address"/>.</summary>
-    Task WorkloadReady(Guid assignmentId, string address);
-
-    /// <summary>Reported by the agent: the workload did not start, or stopped on its own.</summary>
-    Task WorkloadFailed(Guid assignmentId, string reason);
-
-    /// <summary>Reported by the agent: the workload crashed or failed its health probes and was restarted, and is healthy again.</summary>
-    Task WorkloadRestarted(Guid assignmentId, string reason);
-
-    /// <summary>Reported by the agent: the workload was stopped as asked.</summary>
-    Task WorkloadStopped(Guid assignmentId);
 
     /// <summary>A profile's settings: variable values, secret names.</summary>
     [ReadOnly]
@@ -101,10 +89,11 @@ public sealed record DeployKeyView(string PublicKey, string Fingerprint);
 /// <summary>The proxy's view of a project: its state and, while Deployed, the workload's address.</summary>
 public sealed record ProjectRoute(string Name, ProjectStatus Status, string? Address, string? Phase, string? FailureReason);
 
-/// <summary>What a "start" assignment of a project carries to the agent.</summary>
+/// <summary>What a "start" assignment carries to the agent: a project's app, or an interactive job's.</summary>
 /// <param name="Settings">The profile's settings with secrets still encrypted; the agent decrypts them just before the start.</param>
+/// <param name="BasePath">The path the proxy serves the app under, without a trailing slash (<c>/apps/default/sales</c>).</param>
 public sealed record StartSpec(
-    Guid ProjectId, Guid WorkspaceId, string WorkspaceSlug, string Slug, string AppType, string PythonEnvironment, string Path, string Revision, string Archive,
+    Guid ProjectId, Guid WorkspaceId, string BasePath, string AppType, string PythonEnvironment, string Path, string Revision, string Archive,
     string Profile, ProfileSettings? Settings)
 {
     /// <summary>Whose settings these are, for <see cref="SettingContexts"/>.</summary>

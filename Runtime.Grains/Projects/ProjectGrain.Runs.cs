@@ -22,6 +22,16 @@ public sealed partial class ProjectGrain
             await job.RunNotStarted(request.RunId, $"project {State.Slug} has no fetched revision yet; pull or deploy it first");
             return;
         }
+        if (request.Serve is { } serve)
+        {
+            // Interactive: served like the project's own app, with the access profile.
+            var access = State.Settings.GetValueOrDefault(Profiles.Apps);
+            var start = new StartSpec(Id, State.WorkspaceId, serve.BasePath, serve.AppType ?? State.AppType.ToString().ToLowerInvariant(), State.PythonEnvironment,
+                request.Path, revision.Sha, revision.ArchiveHash, Profiles.Apps, access);
+            await job.ServeReady(request.RunId, start,
+                access is null ? $"No '{Profiles.Apps}' profile detected: the app has no variables, secrets or connections." : null);
+            return;
+        }
         var settings = State.Settings.GetValueOrDefault(Profiles.Prod);
         var warning = settings is null ? $"No '{Profiles.Prod}' profile detected: the run has no variables, secrets or connections." : null;
         var spec = new RunSpec(request.RunId, request.JobId, Id, State.WorkspaceId, State.PythonEnvironment, request.Path, revision.Sha, revision.ArchiveHash,

@@ -288,7 +288,7 @@ public sealed partial class ProjectGrain(Configurations.ConfigurationStore confi
     }
 
     private JsonElement StartSpecOf(Revision revision) => JsonSerializer.SerializeToElement(new StartSpec(
-        Id, State.WorkspaceId, State.WorkspaceSlug, State.Slug, State.AppType.ToString().ToLowerInvariant(), State.PythonEnvironment, State.Path, revision.Sha, revision.ArchiveHash,
+        Id, State.WorkspaceId, $"/apps/{State.WorkspaceSlug}/{State.Slug}", State.AppType.ToString().ToLowerInvariant(), State.PythonEnvironment, State.Path, revision.Sha, revision.ArchiveHash,
         Profiles.Apps, State.Settings.GetValueOrDefault(Profiles.Apps)));
 
     public Task<UploadedRevision> AddRevision(Revision revision, bool entrypointExists)
@@ -418,7 +418,7 @@ public sealed partial class ProjectGrain(Configurations.ConfigurationStore confi
             throw new NotFoundException("project", Context.Id.Key);
     }
 
-    private static AppType ParseAppType(Validation validation, string? value)
+    internal static AppType ParseAppType(Validation validation, string? value)
     {
         if (value is not null && Enum.TryParse<AppType>(value, ignoreCase: true, out var type) && Enum.IsDefined(type) && !char.IsDigit(value[0]))
             return type;

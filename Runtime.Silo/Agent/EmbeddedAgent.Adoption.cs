@@ -25,7 +25,7 @@ public sealed partial class EmbeddedAgent
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                LogAdoptionFailed(e, record.Project);
+                LogAdoptionFailed(e, record.Grain);
             }
         }
     }
@@ -46,24 +46,24 @@ public sealed partial class EmbeddedAgent
             Remove(record.Directory);
             return;
         }
-        _running[record.AssignmentId] = new Running(record.AssignmentId, record.Project, supervisor, record.Directory);
+        _running[record.AssignmentId] = new Running(record.AssignmentId, record.Grain, supervisor, record.Directory);
         if (adopted)
-            LogAdopted(record.Project, record.Pid);
+            LogAdopted(record.Grain, record.Pid);
         else
         {
-            LogRestartingOrphan(record.Project);
+            LogRestartingOrphan(record.Grain);
             var outcome = await supervisor.StartAsync();
             if (outcome != StartOutcome.Ready)
             {
                 _running.TryRemove(record.AssignmentId, out _);
                 Remove(record.Directory);
                 if (outcome == StartOutcome.Failed)
-                    await Report(record.Project, p => p.WorkloadFailed(record.AssignmentId, supervisor.FailureReason!));
+                    await Report(record.Grain, p => p.WorkloadFailed(record.AssignmentId, supervisor.FailureReason!));
                 return;
             }
             record = record with { Pid = supervisor.Workload!.Pid, StartTime = supervisor.Workload.StartTime };
             record.Save();
-            await Report(record.Project, p => p.WorkloadRestarted(record.AssignmentId, "the silo running it died and the process was gone"));
+            await Report(record.Grain, p => p.WorkloadRestarted(record.AssignmentId, "the silo running it died and the process was gone"));
         }
         _ = RunAsync(record, supervisor);
     }

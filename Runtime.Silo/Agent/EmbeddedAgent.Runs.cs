@@ -26,9 +26,6 @@ public sealed partial class EmbeddedAgent
     /// <summary>The handling of each run in progress, so that a stopping silo can wait for their reports.</summary>
     private readonly ConcurrentDictionary<Guid, Task> _runHandlers = new();
 
-    /// <summary>Runs cancelled by assignment, including those not spawned yet.</summary>
-    private readonly ConcurrentDictionary<Guid, byte> _cancelledRuns = new();
-
     /// <summary>How long a run asked to stop (cancelled, past its time limit) has before SIGKILL.</summary>
     private TimeSpan RunStopGrace => options.Value.RunStopGrace;
 
@@ -68,12 +65,18 @@ public sealed partial class EmbeddedAgent
             var environment = settings.With(platform.Concat(app.Environment));
             var secrets = settings.Secrets.Concat(WriteConfiguration(spec, Path.Combine(directory, "app"))).Append(token).Distinct().ToList();
             var recent = new RecentLines(logs, 20);
+            if (_stopped.TryRemove(assignment.Id, out _))
+            {
+                // Cancelled while it was being prepared: the job was told then.
+                await queue.CompleteAsync(assignment.Id, AgentId, false, null, CancellationToken.None);
+                return;
+            }
             await Report<IJobGrain>(spec.JobId, j => j.RunStarted(spec.RunId, ApiTokens.Hash(token)));
             var workload = ProcessWorkload.Start(new ProcessSpec($"run/{spec.RunId:D}", app.Command, Path.Combine(directory, "app"), environment, secrets,
                 spec.TimeLimit, RunStopGrace, options.Value.MemoryLimitBytes, Path.Combine(directory, "output")), recent);
             _runs[assignment.Id] = workload;
             RecordFiles.Save(Path.Combine(directory, RunRecord.FileName), new RunRecord(spec.RunId, workload.Pid, workload.StartTime, _owner));
-            if (_cancelledRuns.ContainsKey(assignment.Id))
+            if (_stopped.ContainsKey(assignment.Id))
                 await workload.StopAsync(RunCancelled); // cancelled while it was being prepared
             LogRunStarted(spec.JobId, spec.RunId, workload.Pid);
             // The start is done: the agent that claimed it keeps the run, and a cancel comes to its own queue.
@@ -81,7 +84,7 @@ public sealed partial class EmbeddedAgent
 
             var exit = await workload.Exited;
             _runs.TryRemove(assignment.Id, out _);
-            _cancelledRuns.TryRemove(assignment.Id, out _);
+            _stopped.TryRemove(assignment.Id, out _);
             await workload.DisposeAsync();
             LogRunEnded(spec.JobId, spec.RunId, exit.ExitCode, exit.StopReason);
             await logs.FlushAsync(TimeSpan.FromSeconds(10));

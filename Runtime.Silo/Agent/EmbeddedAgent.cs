@@ -45,10 +45,14 @@ public sealed partial class EmbeddedAgent(
     private static readonly TimeSpan OrphanScan = TimeSpan.FromSeconds(10);
 
     private readonly ConcurrentDictionary<Guid, Running> _running = new();
+
+    /// <summary>Starts and runs asked to stop while they were being prepared (or, for a run, while it stops).</summary>
+    private readonly ConcurrentDictionary<Guid, byte> _stopped = new();
     private readonly HttpProbe _probe = new();
     private readonly RecordOwner _owner = RecordOwner.Current(dataSource);
 
-    private sealed record Running(Guid AssignmentId, GrainId Project, AppSupervisor Supervisor, string Directory);
+    /// <param name="Grain">The app's owner: a project, or an interactive job.</param>
+    private sealed record Running(Guid AssignmentId, GrainId Grain, AppSupervisor Supervisor, string Directory);
 
     private string AgentId => silo.Id.ToString("D");
 
@@ -108,7 +112,7 @@ public sealed partial class EmbeddedAgent(
             _running.TryRemove(running.AssignmentId, out _);
             await running.Supervisor.StopAsync("silo stopping");
             Remove(running.Directory);
-            await Report(running.Project, p => p.WorkloadFailed(running.AssignmentId, "the silo running the app stopped; start the project again"));
+            await Report(running.Grain, p => p.WorkloadFailed(running.AssignmentId, "the silo running the app stopped; start the project again"));
         }
         _probe.Dispose();
     }
@@ -167,6 +171,13 @@ public sealed partial class EmbeddedAgent(
             return;
         }
         Phase("venvMs");
+        if (_stopped.TryRemove(assignment.Id, out _))
+        {
+            // Stopped while it was being prepared: the owner was told then.
+            Remove(directory);
+            await queue.CompleteAsync(assignment.Id, AgentId, false, JsonSerializer.SerializeToElement(new { reason = "stopped while starting" }), CancellationToken.None);
+            return;
+        }
 
         var record = new WorkloadRecord(assignment.Id, assignment.Grain, assignment.WorkloadId, spec, directory, python.Bin, FreePort.Next(),
             0, 0, _owner);
@@ -174,6 +185,13 @@ public sealed partial class EmbeddedAgent(
         _running[assignment.Id] = new Running(assignment.Id, assignment.Grain, supervisor, directory);
         var outcome = await supervisor.StartAsync();
         Phase("processStartAndReadyMs");
+        if (_stopped.TryRemove(assignment.Id, out _) && _running.TryRemove(assignment.Id, out _))
+        {
+            // The stop came just before the app was listed as running: it was told, so it ends here.
+            await supervisor.StopAsync("stopped");
+            Remove(directory);
+            outcome = StartOutcome.Stopped;
+        }
         if (outcome == StartOutcome.Stopped || !_running.ContainsKey(assignment.Id))
         {
             // Stopped while starting: the stop assignment has ended it and told the project.
@@ -210,7 +228,7 @@ public sealed partial class EmbeddedAgent(
     private AppSupervisor Supervise(WorkloadRecord record)
     {
         var spec = record.Spec;
-        var app = AppTemplates.Render(new TemplateInput(spec.AppType, spec.Path, record.Port, "127.0.0.1", $"/apps/{spec.WorkspaceSlug}/{spec.Slug}",
+        var app = AppTemplates.Render(new TemplateInput(spec.AppType, spec.Path, record.Port, "127.0.0.1", spec.BasePath,
             Path.Combine(record.Directory, "app"), record.VenvBin));
         // Decrypted only now, held only by the workload's own process environment.
         var settings = WorkloadEnvironment.Decrypt(cipher, spec.SettingsOwner, spec.Profile, spec.Settings);
@@ -218,13 +236,13 @@ public sealed partial class EmbeddedAgent(
             MemoryLimit: options.Value.MemoryLimitBytes, OutputDirectory: Path.Combine(record.Directory, "output"));
         var health = app.HealthPath is null ? null : new Uri($"http://127.0.0.1:{record.Port}{app.HealthPath}");
         var current = record;
-        return new AppSupervisor(process, health, options.Value, _probe, logs, logger, record.Project.ToString())
+        return new AppSupervisor(process, health, options.Value, _probe, logs, logger, record.Grain.ToString())
         {
             Restarted = async (workload, reason) =>
             {
                 current = current with { Pid = workload.Pid, StartTime = workload.StartTime };
                 current.Save();
-                await Report(record.Project, p => p.WorkloadRestarted(record.AssignmentId, reason));
+                await Report(record.Grain, p => p.WorkloadRestarted(record.AssignmentId, reason));
             },
         };
     }
@@ -235,29 +253,31 @@ public sealed partial class EmbeddedAgent(
         var reason = await supervisor.SuperviseAsync();
         if (reason is not null && _running.TryRemove(record.AssignmentId, out _))
         {
-            LogFailed(record.Project, reason.Split('\n')[0]);
+            LogFailed(record.Grain, reason.Split('\n')[0]);
             Remove(record.Directory);
-            await Report(record.Project, p => p.WorkloadFailed(record.AssignmentId, reason));
+            await Report(record.Grain, p => p.WorkloadFailed(record.AssignmentId, reason));
         }
     }
 
     private async Task StopWorkloadAsync(Assignment assignment, Guid startAssignment)
     {
-        if (assignment.WorkloadId.StartsWith("run/", StringComparison.Ordinal))
+        if (_runs.TryGetValue(startAssignment, out var run))
         {
-            // A run's end is reported by the run itself, as cancelled; one not spawned yet never is.
-            _cancelledRuns[startAssignment] = 0;
-            if (_runs.TryGetValue(startAssignment, out var run))
-                await run.StopAsync(RunCancelled);
-            await queue.CompleteAsync(assignment.Id, AgentId, true, null, CancellationToken.None);
-            return;
+            // A batch run's end is reported by the run itself, as cancelled.
+            _stopped[startAssignment] = 0;
+            await run.StopAsync(RunCancelled);
         }
-        if (_running.TryRemove(startAssignment, out var running))
+        else
         {
-            await running.Supervisor.StopAsync("stopped");
-            Remove(running.Directory);
+            if (_running.TryRemove(startAssignment, out var running))
+            {
+                await running.Supervisor.StopAsync("stopped");
+                Remove(running.Directory);
+            }
+            else
+                _stopped[startAssignment] = 0; // still being prepared: it will not start
+            await Report(assignment.Grain, o => o.WorkloadStopped(startAssignment));
         }
-        await Report(assignment.Grain, p => p.WorkloadStopped(startAssignment));
         await queue.CompleteAsync(assignment.Id, AgentId, true, null, CancellationToken.None);
     }
 
@@ -305,7 +325,10 @@ public sealed partial class EmbeddedAgent(
         }
     }
 
-    private Task Report(GrainId project, Func<IProjectGrain, Task> call) => Report(Guid.Parse(project.Key), call);
+    // An app's owner: its project, or the interactive job whose run it is.
+    private Task Report(GrainId owner, Func<IWorkloadOwner, Task> call) => owner.Type == "job"
+        ? Report<IJobGrain>(Guid.Parse(owner.Key), call)
+        : Report<IProjectGrain>(Guid.Parse(owner.Key), call);
 
     private async Task Report<TGrain>(Guid key, Func<TGrain, Task> call) where TGrain : IGrainWithGuidKey
     {
@@ -319,26 +342,26 @@ public sealed partial class EmbeddedAgent(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "{Project}: built Python environment {Environment} ({Key}) in {Milliseconds} ms")]
-    private partial void LogEnvironmentBuilt(GrainId project, string environment, string key, long milliseconds);
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Grain}: built Python environment {Environment} ({Key}) in {Milliseconds} ms")]
+    private partial void LogEnvironmentBuilt(GrainId grain, string environment, string key, long milliseconds);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{Project}: building Python environment {Environment} failed; the build log is in the project's log")]
-    private partial void LogEnvironmentFailed(GrainId project, string environment);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Grain}: building Python environment {Environment} failed; the build log is in the project's log")]
+    private partial void LogEnvironmentFailed(GrainId grain, string environment);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "{Project} is ready after {Milliseconds} ms")]
-    private partial void LogReady(GrainId project, long milliseconds);
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Grain} is ready after {Milliseconds} ms")]
+    private partial void LogReady(GrainId grain, long milliseconds);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{Project} failed for good: {Reason}")]
-    private partial void LogFailed(GrainId project, string reason);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Grain} failed for good: {Reason}")]
+    private partial void LogFailed(GrainId grain, string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "{Project}: adopted pid {Pid}, whose silo died")]
-    private partial void LogAdopted(GrainId project, int pid);
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Grain}: adopted pid {Pid}, whose silo died")]
+    private partial void LogAdopted(GrainId grain, int pid);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "{Project}: its silo died and its process is gone; starting it again")]
-    private partial void LogRestartingOrphan(GrainId project);
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Grain}: its silo died and its process is gone; starting it again")]
+    private partial void LogRestartingOrphan(GrainId grain);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Could not adopt {Project}")]
-    private partial void LogAdoptionFailed(Exception error, GrainId project);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not adopt {Grain}")]
+    private partial void LogAdoptionFailed(Exception error, GrainId grain);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not remove workload folder {Directory}")]
     private partial void LogCleanupFailed(Exception error, string directory);
@@ -349,6 +372,6 @@ public sealed partial class EmbeddedAgent(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Assignment {AssignmentId} has unknown kind {Kind}")]
     private partial void LogUnknownKind(string kind, Guid assignmentId);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Assignment {Kind} {AssignmentId} for {Project} failed")]
-    private partial void LogAssignmentFailed(Exception error, string kind, Guid assignmentId, GrainId project);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Assignment {Kind} {AssignmentId} for {Grain} failed")]
+    private partial void LogAssignmentFailed(Exception error, string kind, Guid assignmentId, GrainId grain);
 }

@@ -10,7 +10,7 @@ namespace Runtime.Silo.Agent;
 /// </summary>
 /// <param name="Owner">The silo running the app and its cluster: while it lives, nobody adopts.</param>
 internal sealed record WorkloadRecord(
-    Guid AssignmentId, GrainId Project, string WorkloadId, StartSpec Spec, string Directory, string VenvBin, int Port,
+    Guid AssignmentId, GrainId Grain, string WorkloadId, StartSpec Spec, string Directory, string VenvBin, int Port,
     int Pid, long StartTime, RecordOwner Owner)
 {
     public const string FileName = "workload.json";

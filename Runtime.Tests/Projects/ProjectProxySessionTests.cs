@@ -133,7 +133,7 @@ public sealed partial class ProjectProxySessionTests(ApiFixture api) : IClassFix
         return socket.HttpStatusCode;
     }
 
-    private static async Task<string> RoundTripAsync(ClientWebSocket socket, string text, CancellationToken ct)
+    internal static async Task<string> RoundTripAsync(ClientWebSocket socket, string text, CancellationToken ct)
     {
         await socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, endOfMessage: true, ct);
         var buffer = new byte[4096];
