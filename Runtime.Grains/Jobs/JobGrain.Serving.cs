@@ -71,7 +71,8 @@ public sealed partial class JobGrain
         run.AssignmentId = Context.Assign(new AssignmentRequest(ProjectGrain.DefaultEnvironment, RunWorkload(run), "start",
             JsonSerializer.SerializeToElement(spec, GrainJson.Options)));
         run.Status = RunStatus.Starting;
-        await UpdateRowAsync(run, "revision = $3, warning = $4", spec.Revision, (object?)warning ?? DBNull.Value);
+        await UpdateRowAsync(run, "revision = $3, warning = $4, configuration_version = $5", spec.Revision, (object?)warning ?? DBNull.Value,
+            (object?)spec.Configuration?.Version ?? DBNull.Value);
     }
 
     public async Task WorkloadReady(Guid assignmentId, string address)

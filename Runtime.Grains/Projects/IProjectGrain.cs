@@ -92,9 +92,10 @@ public sealed record ProjectRoute(string Name, ProjectStatus Status, string? Add
 /// <summary>What a "start" assignment carries to the agent: a project's app, or an interactive job's.</summary>
 /// <param name="Settings">The profile's settings with secrets still encrypted; the agent decrypts them just before the start.</param>
 /// <param name="BasePath">The path the proxy serves the app under, without a trailing slash (<c>/apps/default/sales</c>).</param>
+/// <param name="Configuration">For an interactive job's run: the configuration files of its profile, written to <c>.dlt/</c>.</param>
 public sealed record StartSpec(
     Guid ProjectId, Guid WorkspaceId, string BasePath, string AppType, string PythonEnvironment, string Path, string Revision, string Archive,
-    string Profile, ProfileSettings? Settings)
+    string Profile, ProfileSettings? Settings, Jobs.RunConfiguration? Configuration = null)
 {
     /// <summary>Whose settings these are, for <see cref="SettingContexts"/>.</summary>
     public string SettingsOwner => ProjectGrain.SettingsOwner(ProjectId);

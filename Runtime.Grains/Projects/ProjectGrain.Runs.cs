@@ -27,7 +27,7 @@ public sealed partial class ProjectGrain
             // Interactive: served like the project's own app, with the access profile.
             var access = State.Settings.GetValueOrDefault(Profiles.Apps);
             var start = new StartSpec(Id, State.WorkspaceId, serve.BasePath, serve.AppType ?? State.AppType.ToString().ToLowerInvariant(), State.PythonEnvironment,
-                request.Path, revision.Sha, revision.ArchiveHash, Profiles.Apps, access);
+                request.Path, revision.Sha, revision.ArchiveHash, Profiles.Apps, access, await ConfigurationForAsync(Profiles.Apps));
             await job.ServeReady(request.RunId, start,
                 access is null ? $"No '{Profiles.Apps}' profile detected: the app has no variables, secrets or connections." : null);
             return;

@@ -63,7 +63,7 @@ public sealed partial class EmbeddedAgent
             if (configuration["Runtime:Api:Url"] is { Length: > 0 } apiUrl)
                 platform["RUNTIME_API_URL"] = apiUrl.TrimEnd('/');
             var environment = settings.With(platform.Concat(app.Environment));
-            var secrets = settings.Secrets.Concat(WriteConfiguration(spec, Path.Combine(directory, "app"))).Append(token).Distinct().ToList();
+            var secrets = settings.Secrets.Concat(WriteConfiguration(spec.ProjectId, spec.Configuration, Path.Combine(directory, "app"))).Append(token).Distinct().ToList();
             var recent = new RecentLines(logs, 20);
             if (_stopped.TryRemove(assignment.Id, out _))
             {
@@ -121,10 +121,10 @@ public sealed partial class EmbeddedAgent
     }
 
     // The configuration's files go to .dlt/ of the working directory (secret ones decrypted, 0600); returns the secret values, to mask.
-    private List<string> WriteConfiguration(RunSpec spec, string workDirectory)
+    private List<string> WriteConfiguration(Guid projectId, RunConfiguration? configuration, string workDirectory)
     {
         var secrets = new List<string>();
-        if (spec.Configuration is not { } configuration)
+        if (configuration is null)
             return secrets;
         var folder = Path.Combine(workDirectory, ".dlt");
         Directory.CreateDirectory(folder);
@@ -132,7 +132,7 @@ public sealed partial class EmbeddedAgent
         {
             if (file.Secret)
             {
-                var text = cipher.Decrypt(file.Encrypted!, Runtime.Grains.Configurations.ConfigurationStore.Context(spec.ProjectId, configuration.Hash, name));
+                var text = cipher.Decrypt(file.Encrypted!, Runtime.Grains.Configurations.ConfigurationStore.Context(projectId, configuration.Hash, name));
                 Runtime.Grains.Storage.PrivateFile.Write(Path.Combine(folder, name), text);
                 secrets.AddRange(Runtime.Grains.Configurations.ConfigurationFiles.SecretValues(text));
             }

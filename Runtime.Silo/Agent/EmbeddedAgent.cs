@@ -232,7 +232,10 @@ public sealed partial class EmbeddedAgent(
             Path.Combine(record.Directory, "app"), record.VenvBin));
         // Decrypted only now, held only by the workload's own process environment.
         var settings = WorkloadEnvironment.Decrypt(cipher, spec.SettingsOwner, spec.Profile, spec.Settings);
-        var process = new ProcessSpec(record.WorkloadId, app.Command, Path.Combine(record.Directory, "app"), settings.With(app.Environment), settings.Secrets,
+        // An interactive job's configuration files, (re)written for each start; their secret values are masked too.
+        var secrets = settings.Secrets.Concat(WriteConfiguration(spec.ProjectId, spec.Configuration, Path.Combine(record.Directory, "app"))).Distinct().ToList();
+        var platform = app.Environment.Append(KeyValuePair.Create("RUNTIME_PROFILE", spec.Profile));
+        var process = new ProcessSpec(record.WorkloadId, app.Command, Path.Combine(record.Directory, "app"), settings.With(platform), secrets,
             MemoryLimit: options.Value.MemoryLimitBytes, OutputDirectory: Path.Combine(record.Directory, "output"));
         var health = app.HealthPath is null ? null : new Uri($"http://127.0.0.1:{record.Port}{app.HealthPath}");
         var current = record;

@@ -56,6 +56,8 @@ public sealed class InteractiveJobTests(ApiFixture api) : IClassFixture<ApiFixtu
         var owner = api.Owner();
         Assert.Equal(200, (int)(await owner.PutAsJsonAsync($"{project}/variables/REGION", new { value = "eu-west-1" })).StatusCode);
         Assert.Equal(200, (int)(await owner.PutAsJsonAsync($"{project}/variables/PROD_ONLY?profile=prod", new { value = "prod" })).StatusCode);
+        var files = new Dictionary<string, string> { ["config.toml"] = "x = 1\n", ["access.secrets.toml"] = "token = \"a\"\n", ["prod.secrets.toml"] = "token = \"p\"\n" };
+        Assert.Equal(201, (int)(await owner.PostAsJsonAsync($"{project}/configurations", new { files })).StatusCode);
         var job = await InteractiveJobAsync(project, idleTimeoutSeconds: 2);
         var url = job.GetProperty("url").GetString()!;
         Assert.Equal($"/jobs/default/{slug}/explore/", url);
@@ -73,7 +75,10 @@ public sealed class InteractiveJobTests(ApiFixture api) : IClassFixture<ApiFixtu
         var environment = JsonDocument.Parse(await owner.GetStringAsync(url + "env")).RootElement;
         Assert.Equal("eu-west-1", environment.GetProperty("REGION").GetString());
         Assert.Equal(JsonValueKind.Null, environment.GetProperty("PROD_ONLY").ValueKind);
+        Assert.Equal("access", environment.GetProperty("RUNTIME_PROFILE").GetString());
+        Assert.Equal(["access.secrets.toml", "config.toml"], environment.GetProperty("DLT_FILES").EnumerateArray().Select(f => f.GetString()));
         var first = Assert.Single(await RunsAsync(project));
+        Assert.Equal(1, first.GetProperty("configurationVersion").GetInt32());
         Assert.Equal("visit", first.GetProperty("trigger").GetString());
         Assert.Equal("Running", first.GetProperty("status").GetString());
 

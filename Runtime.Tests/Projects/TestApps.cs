@@ -78,6 +78,8 @@ internal static class TestApps
                 "WAREHOUSE_PASSWORD": digest("WAREHOUSE_PASSWORD"),
                 "WAREHOUSE_URL": digest("WAREHOUSE_URL"),
                 "PROD_ONLY": os.environ.get("PROD_ONLY"),
+                "RUNTIME_PROFILE": os.environ.get("RUNTIME_PROFILE"),
+                "DLT_FILES": sorted(os.listdir(".dlt")) if os.path.isdir(".dlt") else [],
             })
         print("token is", os.environ.get("API_TOKEN"), "and the dsn is", os.environ.get("WAREHOUSE_URL"), flush=True)
         print("serving under", base, flush=True)
