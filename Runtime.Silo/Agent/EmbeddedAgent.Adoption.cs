@@ -1,3 +1,4 @@
+using Runtime.Execution.Supervision;
 using Runtime.Execution.Processes;
 
 namespace Runtime.Silo.Agent;

@@ -1,3 +1,4 @@
+using Runtime.Execution.Supervision;
 using System.Buffers.Text;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;

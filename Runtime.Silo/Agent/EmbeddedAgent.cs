@@ -1,3 +1,4 @@
+using Runtime.Execution.Supervision;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;

@@ -1,3 +1,4 @@
+using Runtime.Execution.Supervision;
 using Runtime.Execution.Python;
 using Runtime.Grains.Hosting;
 using Runtime.Silo.Agent;

@@ -1,6 +1,8 @@
-namespace Runtime.Silo.Agent;
+using Microsoft.Extensions.Configuration;
 
-/// <summary>How the embedded agent runs workloads (<c>Runtime:Agent</c>).</summary>
+namespace Runtime.Execution.Supervision;
+
+/// <summary>How an agent (embedded or remote) runs workloads (<c>Runtime:Agent</c>).</summary>
 public sealed class AgentOptions
 {
     public const string Section = "Runtime:Agent";

@@ -1,12 +1,13 @@
 using System.Collections.Concurrent;
 using Runtime.Execution.Health;
 using Runtime.Execution.Logs;
+using Microsoft.Extensions.Logging;
 using Runtime.Execution.Processes;
 
-namespace Runtime.Silo.Agent;
+namespace Runtime.Execution.Supervision;
 
 /// <summary>How a supervised start ended.</summary>
-internal enum StartOutcome
+public enum StartOutcome
 {
     Ready,
     Failed,
@@ -19,7 +20,7 @@ internal enum StartOutcome
 /// failed probes in a row, restart it after a backoff that doubles; after
 /// <see cref="AgentOptions.MaxRestarts"/> restarts in a row that do not bring it back, it has failed.
 /// </summary>
-internal sealed partial class AppSupervisor(
+public sealed partial class AppSupervisor(
     ProcessSpec spec, Uri? health, AgentOptions options, HttpProbe probe, ILogSink sink, ILogger logger, string project)
 {
     private readonly CancellationTokenSource _stopping = new();

@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
 using Runtime.Execution.Logs;
 
-namespace Runtime.Silo.Agent;
+namespace Runtime.Execution.Supervision;
 
 /// <summary>Passes lines on and keeps the last few for failure reasons.</summary>
-internal sealed class RecentLines(ILogSink next, int keep) : ILogSink
+public sealed class RecentLines(ILogSink next, int keep) : ILogSink
 {
     private readonly ConcurrentQueue<string> _lines = new();
 

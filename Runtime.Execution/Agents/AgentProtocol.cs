@@ -1,0 +1,102 @@
+using System.Text.Json;
+
+namespace Runtime.Execution.Agents;
+
+/// <summary>
+/// The agent gateway: what a remote agent (<c>Runtime.Agent</c>) and the Api say to each other over
+/// HTTP(S). The agent always dials out; every request carries the environment's token as
+/// <c>Authorization: Bearer re_…</c> and the agent's identity in <see cref="AgentIdHeader"/>.
+/// Bodies are JSON (web defaults: camelCase).
+/// </summary>
+public static class AgentGateway
+{
+    /// <summary>The agent's own identity (a GUID it keeps in its directory): one agent per environment at a time.</summary>
+    public const string AgentIdHeader = "Runtime-Agent-Id";
+
+    /// <summary>POST <see cref="AgentHeartbeat"/> → <see cref="HeartbeatAnswer"/>; 409 while another agent holds the environment.</summary>
+    public const string Heartbeat = "/api/agent/heartbeat";
+
+    /// <summary>POST <see cref="ClaimRequest"/> → <see cref="AgentAssignment"/>[] (long-poll: empty after <see cref="ClaimRequest.WaitSeconds"/>).</summary>
+    public const string Claim = "/api/agent/assignments/claim";
+
+    /// <summary>POST <see cref="CompleteRequest"/>: the agent is done with an assignment (a start is done once the app is ready or failed).</summary>
+    public static string Complete(Guid assignmentId) => $"/api/agent/assignments/{assignmentId:D}/complete";
+
+    /// <summary>POST <see cref="AgentReport"/>: what happened to a workload (ready, failed, restarted, stopped, run-started, run-ended).</summary>
+    public const string Reports = "/api/agent/reports";
+
+    /// <summary>POST <see cref="AgentLogLine"/>[]: workload output, in order, in batches.</summary>
+    public const string Logs = "/api/agent/logs";
+
+    /// <summary>GET: a revision archive (tar.gz) by its hash, for an assignment of this environment.</summary>
+    public static string Archive(string hash) => $"/api/agent/archives/{hash}";
+
+    /// <summary>Seconds between heartbeats.</summary>
+    public const int HeartbeatSeconds = 10;
+}
+
+/// <summary>Report events (<see cref="AgentReport.Event"/>).</summary>
+public static class AgentEvents
+{
+    /// <summary>An app answers its health probe at <see cref="AgentReport.Address"/>.</summary>
+    public const string Ready = "ready";
+
+    /// <summary>An app did not start, or failed for good (<see cref="AgentReport.Reason"/> with its last lines).</summary>
+    public const string Failed = "failed";
+
+    /// <summary>An app crashed or failed its probes and was restarted (<see cref="AgentReport.Reason"/>).</summary>
+    public const string Restarted = "restarted";
+
+    /// <summary>A workload was stopped as asked (or asked to stop before it started).</summary>
+    public const string Stopped = "stopped";
+
+    /// <summary>A batch run's process was spawned; <see cref="AgentReport.TokenHash"/> is the SHA-256 (hex) of its RUNTIME_RUN_TOKEN.</summary>
+    public const string RunStarted = "run-started";
+
+    /// <summary>A batch run's process ended: <see cref="AgentReport.ExitCode"/>, <see cref="AgentReport.StopReason"/> when it was stopped, <see cref="AgentReport.LastLines"/>.</summary>
+    public const string RunEnded = "run-ended";
+}
+
+/// <param name="Workloads">The start assignments whose workloads this agent runs now (apps and runs).</param>
+public sealed record AgentHeartbeat(
+    Guid AgentId, string Version, DateTimeOffset StartedAt, string Hostname, ResourceUsage Resources, IReadOnlyList<Guid> Workloads);
+
+/// <summary>Resource pressure on the agent's machine, as the agent measures it.</summary>
+public sealed record ResourceUsage(double CpuPercent, long MemoryUsedBytes, long MemoryTotalBytes, long DiskFreeBytes, long DiskTotalBytes);
+
+public sealed record HeartbeatAnswer(Guid EnvironmentId, string Environment, int HeartbeatSeconds, DateTimeOffset ServerTime);
+
+public sealed record ClaimRequest(Guid AgentId, int Max, int WaitSeconds);
+
+/// <summary>
+/// Work for the agent. Kind <c>start</c> (an app) and <c>run</c> (a batch run) carry <see cref="Workload"/>;
+/// kind <c>stop</c> names the start assignment whose workload to stop in <see cref="StopAssignmentId"/>.
+/// </summary>
+public sealed record AgentAssignment(Guid Id, string Kind, string WorkloadId, AgentWorkload? Workload, Guid? StopAssignmentId);
+
+/// <summary>
+/// What to run, resolved by the Api: settings decrypted into <see cref="Environment"/> (the values to mask
+/// in logs in <see cref="Secrets"/>), configuration files to write into the working directory, the Python
+/// environment to build or reuse. The agent keeps none of it past the workload.
+/// </summary>
+/// <param name="AppType">The app-type template (<c>batch</c> for runs).</param>
+/// <param name="BasePath">Where the Api serves the app (apps), without a trailing slash.</param>
+/// <param name="Archive">The revision archive's hash: GET <see cref="AgentGateway.Archive"/>.</param>
+/// <param name="Files">Paths relative to the working directory (<c>.dlt/config.toml</c>) and their text.</param>
+/// <param name="TimeLimitSeconds">For runs: stopped (SIGTERM, grace, SIGKILL) and reported with stop reason "time limit" past it.</param>
+/// <param name="RunId">For runs: its id (RUNTIME_RUN_ID); the agent sets RUNTIME_RUN_TOKEN and RUNTIME_API_URL too.</param>
+public sealed record AgentWorkload(
+    string AppType, string Path, string BasePath, string Archive, string Profile,
+    IReadOnlyDictionary<string, string> Environment, IReadOnlyList<string> Secrets, IReadOnlyDictionary<string, string> Files,
+    AgentPython Python, int? TimeLimitSeconds, Guid? RunId);
+
+/// <summary>The Python environment: an interpreter (<c>agent</c>: the agent's own), pip requirements, system packages or not.</summary>
+public sealed record AgentPython(string Interpreter, string Requirements, bool InheritSystemPackages);
+
+public sealed record CompleteRequest(Guid AgentId, bool Succeeded, JsonElement? Result);
+
+public sealed record AgentReport(
+    Guid AgentId, Guid AssignmentId, string Event, string? Address = null, string? Reason = null, int? ExitCode = null, string? StopReason = null,
+    string? LastLines = null, string? TokenHash = null);
+
+public sealed record AgentLogLine(string WorkloadId, string Stream, DateTimeOffset Time, string Line);
