@@ -1,0 +1,78 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using Runtime.Agent.Gateway;
+
+namespace Runtime.Agent.Workloads;
+
+/// <summary>
+/// Revision archives by hash (<c>&lt;data-dir&gt;/archives/&lt;hash&gt;.tar.gz</c>): downloaded once, to a temporary
+/// name renamed when complete, and reused by every later workload of the same revision.
+/// </summary>
+internal sealed partial class ArchiveCache(GatewayClient client, string folder)
+{
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _downloads = new();
+
+    /// <summary>The archive's local path, downloaded if it is not there yet.</summary>
+    public async Task<string> GetAsync(string hash, CancellationToken ct)
+    {
+        if (!SafeHash().IsMatch(hash) || hash.Contains("..", StringComparison.Ordinal))
+            throw new InvalidDataException($"the archive hash '{hash}' is not a plain name");
+        var path = Path.Combine(folder, hash + ".tar.gz");
+        if (File.Exists(path))
+            return path;
+        var gate = _downloads.GetOrAdd(hash, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(ct);
+        try
+        {
+            if (File.Exists(path))
+                return path;
+            Directory.CreateDirectory(folder);
+            var partial = $"{path}.{Guid.NewGuid():N}.part";
+            try
+            {
+                await using (var file = File.Create(partial))
+                    await client.DownloadArchiveAsync(hash, file, ct);
+                File.Move(partial, path, overwrite: true);
+            }
+            finally
+            {
+                File.Delete(partial);
+            }
+            return path;
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>Unpacks <paramref name="archive"/> into <paramref name="directory"/> (files owned by the agent's user, whatever the archive says).</summary>
+    public static async Task UnpackAsync(string archive, string directory, CancellationToken ct)
+    {
+        Directory.CreateDirectory(directory);
+        var tar = new ProcessStartInfo("tar") { RedirectStandardInput = true, RedirectStandardError = true };
+        foreach (var argument in new[] { "-xzf", "-", "-C", directory, "--no-same-owner" })
+            tar.ArgumentList.Add(argument);
+        using var process = Process.Start(tar) ?? throw new InvalidOperationException("could not run tar");
+        var error = process.StandardError.ReadToEndAsync(ct);
+        await using (var source = File.OpenRead(archive))
+        {
+            try
+            {
+                await source.CopyToAsync(process.StandardInput.BaseStream, ct);
+            }
+            catch (IOException)
+            {
+                // tar stopped reading (a broken archive): its exit code and message say why.
+            }
+            process.StandardInput.Close();
+        }
+        await process.WaitForExitAsync(ct);
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"unpacking the revision failed: {(await error).Trim()}");
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")]
+    private static partial Regex SafeHash();
+}

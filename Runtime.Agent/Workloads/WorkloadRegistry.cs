@@ -1,0 +1,33 @@
+using System.Collections.Concurrent;
+using Runtime.Execution.Processes;
+using Runtime.Execution.Supervision;
+
+namespace Runtime.Agent.Workloads;
+
+/// <summary>
+/// What the agent holds now, by start assignment: starts being prepared, apps under supervision, runs in
+/// progress, and stops that came before their start was done. Heartbeats list it; stops look things up in it.
+/// </summary>
+internal sealed class WorkloadRegistry
+{
+    /// <summary>An app under supervision and its folder.</summary>
+    public sealed record App(Guid AssignmentId, string WorkloadId, AppSupervisor Supervisor, string Directory, int Port);
+
+    /// <summary>A batch run's process.</summary>
+    public sealed record Run(Guid AssignmentId, string WorkloadId, ProcessWorkload Process);
+
+    public ConcurrentDictionary<Guid, App> Apps { get; } = new();
+
+    public ConcurrentDictionary<Guid, Run> Runs { get; } = new();
+
+    /// <summary>Starts and runs being prepared (downloading, unpacking, building their Python environment).</summary>
+    public ConcurrentDictionary<Guid, byte> Preparing { get; } = new();
+
+    /// <summary>Starts asked to stop before they ran (or, for a run, while it stops): they do not start.</summary>
+    public ConcurrentDictionary<Guid, byte> Stopped { get; } = new();
+
+    /// <summary>The start assignments this agent runs or is preparing, for heartbeats.</summary>
+    public IReadOnlyList<Guid> Current() => Apps.Keys.Concat(Runs.Keys).Concat(Preparing.Keys).Distinct().Order().ToList();
+
+    public bool Holds(Guid assignmentId) => Apps.ContainsKey(assignmentId) || Runs.ContainsKey(assignmentId) || Preparing.ContainsKey(assignmentId);
+}
