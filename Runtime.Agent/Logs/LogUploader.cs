@@ -56,7 +56,7 @@ internal sealed partial class LogUploader(GatewayClient client, TimeProvider tim
     }
 
     /// <summary>Waits (at most <paramref name="timeout"/>) until every line written so far was shipped; false when some were not.</summary>
-    public async Task<bool> FlushAsync(TimeSpan timeout)
+    public async Task<bool> FlushAsync(TimeSpan timeout, CancellationToken ct = default)
     {
         Interlocked.Increment(ref _flushing);
         long target;
@@ -67,7 +67,8 @@ internal sealed partial class LogUploader(GatewayClient client, TimeProvider tim
         }
         try
         {
-            using var deadline = new CancellationTokenSource(timeout, time);
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            deadline.CancelAfter(timeout);
             while (true)
             {
                 Task progress;
@@ -118,7 +119,7 @@ internal sealed partial class LogUploader(GatewayClient client, TimeProvider tim
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         // Ship what the workloads printed before the agent goes; its apps keep running and printing to their files.
-        if (!await FlushAsync(TimeSpan.FromSeconds(10)))
+        if (!await FlushAsync(TimeSpan.FromSeconds(10), cancellationToken))
             LogUnflushed(Pending);
         await base.StopAsync(cancellationToken);
     }
