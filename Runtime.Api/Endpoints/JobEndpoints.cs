@@ -1,3 +1,4 @@
+using Runtime.Api.Agents;
 using Runtime.Api.Auth;
 using Runtime.Api.Idempotency;
 using Runtime.Api.Proxy;
@@ -141,15 +142,19 @@ public static class JobEndpoints
     /// <summary>An interactive run and the address its app is served at.</summary>
     public sealed record Serving(RunSummary Run, string Url);
 
-    private static async Task<IResult> Launch(string project, LaunchRequest request, HttpContext http, IGrainFactory grains, ProjectStore projects, RunStore runs, IConfiguration configuration)
+    private static async Task<IResult> Launch(
+        string project, LaunchRequest request, HttpContext http, IGrainFactory grains, ProjectStore projects, RunStore runs, IConfiguration configuration, EnvironmentGate gate)
     {
+        await RequireOnlineAsync(project, http, grains, projects, gate);
         var (job, _) = await JobOfPathAsync(project, request.Path, null, http, grains, projects, runs, configuration);
         var run = await job.Trigger(RunTriggers.Api);
         return TypedResults.Accepted($"/api/workspaces/{http.User.Caller().WorkspaceSlug}/runs/{run.Id}", run);
     }
 
-    private static async Task<IResult> Serve(string project, ServeRequest request, HttpContext http, IGrainFactory grains, ProjectStore projects, RunStore runs, IConfiguration configuration)
+    private static async Task<IResult> Serve(
+        string project, ServeRequest request, HttpContext http, IGrainFactory grains, ProjectStore projects, RunStore runs, IConfiguration configuration, EnvironmentGate gate)
     {
+        await RequireOnlineAsync(project, http, grains, projects, gate);
         var (job, view) = await JobOfPathAsync(project, request.Path, request, http, grains, projects, runs, configuration);
         var run = await job.Trigger(RunTriggers.Api);
         return TypedResults.Accepted($"/api/workspaces/{http.User.Caller().WorkspaceSlug}/runs/{run.Id}", new Serving(run, view.Url!));
@@ -239,9 +244,11 @@ public static class JobEndpoints
         return TypedResults.NoContent();
     }
 
-    private static async Task<IResult> Trigger(string project, string job, HttpContext http, IGrainFactory grains, ProjectStore projects, RunStore runs)
+    private static async Task<IResult> Trigger(string project, string job, HttpContext http, IGrainFactory grains, ProjectStore projects, RunStore runs, EnvironmentGate gate)
     {
-        var run = await (await FindAsync(project, job, http, grains, projects, runs)).Trigger(RunTriggers.Manual);
+        var grain = await FindAsync(project, job, http, grains, projects, runs);
+        await RequireOnlineAsync(project, http, grains, projects, gate);
+        var run = await grain.Trigger(RunTriggers.Manual);
         return TypedResults.Accepted($"/api/workspaces/{http.User.Caller().WorkspaceSlug}/runs/{run.Id}", run);
     }
 
@@ -282,6 +289,10 @@ public static class JobEndpoints
         await LogStream.FollowAsync(http, logs, $"run/{run:D}", lines,
             async ct => (await runs.RunAsync(workspace, run, ct))?.EndedAt is not null);
     }
+
+    // Nothing starts on an Offline environment: the project's runs go where the project runs.
+    private static async Task RequireOnlineAsync(string project, HttpContext http, IGrainFactory grains, ProjectStore projects, EnvironmentGate gate) =>
+        await gate.RequireOnlineAsync((await grains.Get<IProjectGrain>(await ProjectIdAsync(project, http, projects)).Get()).Environment, http.RequestAborted);
 
     private static async Task<Guid> ProjectIdAsync(string project, HttpContext http, ProjectStore projects) =>
         await projects.FindAsync(http.User.Caller().WorkspaceId, project, http.RequestAborted) ?? throw new NotFoundException("project", project);

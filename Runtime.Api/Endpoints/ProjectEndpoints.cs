@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Runtime.Api.Agents;
 using Runtime.Api.Auth;
 using Runtime.Api.Idempotency;
 using Runtime.Grains;
@@ -20,7 +21,7 @@ public static class ProjectEndpoints
     public sealed record CreateProjectRequest(
         string? Name, string? Slug, string? AppType, string? PythonEnvironment, string? RepositoryUrl, string? Branch, string? Path, string? Environment);
 
-    private static readonly HashSet<string> Updatable = new(StringComparer.Ordinal) { "name", "pythonEnvironment", "path" };
+    private static readonly HashSet<string> Updatable = new(StringComparer.Ordinal) { "name", "pythonEnvironment", "path", "environment" };
 
     public static RouteGroupBuilder MapProjectEndpoints(this RouteGroupBuilder api)
     {
@@ -79,17 +80,27 @@ public static class ProjectEndpoints
         await (await Find(project, http, grains, projects)).Get();
 
     private static async Task<ProjectView> Update(
-        string project, JsonElement body, HttpContext http, IGrainFactory grains, ProjectStore projects, PythonEnvironmentStore pythonEnvironments)
+        string project, JsonElement body, HttpContext http, IGrainFactory grains, ProjectStore projects, PythonEnvironmentStore pythonEnvironments,
+        Runtime.Grains.Environments.EnvironmentStore environments)
     {
         if (body.ValueKind != JsonValueKind.Object)
-            throw new ValidationException("body", "Send a JSON object with any of name, pythonEnvironment, path.");
+            throw new ValidationException("body", "Send a JSON object with any of name, pythonEnvironment, path, environment.");
         string? Text(string name) => body.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
         var others = body.EnumerateObject().Select(p => p.Name).Where(n => !Updatable.Contains(n)).ToList();
         var wrongType = body.EnumerateObject().Where(p => Updatable.Contains(p.Name) && p.Value.ValueKind != JsonValueKind.String).ToList();
         if (wrongType.Count > 0)
             throw new ValidationException(wrongType.ToDictionary(p => p.Name, p => new[] { $"{p.Name} must be a string." }));
         await PythonEnvironmentEndpoints.RequireExistsAsync(pythonEnvironments, http.User.Caller().WorkspaceId, Text("pythonEnvironment"), http.RequestAborted);
-        return await (await Find(project, http, grains, projects)).Update(new ProjectUpdate(Text("name"), Text("pythonEnvironment"), Text("path"), others));
+        var id = await FindId(project, http, projects);
+        string? environment = null;
+        if (Text("environment") is { } wanted)
+        {
+            // cloud, or one of the project's environments by name or id.
+            environment = wanted == ProjectGrain.DefaultEnvironment ? wanted
+                : (await environments.FindAsync(id, wanted, http.RequestAborted))?.ToString("D")
+                    ?? throw new ValidationException("environment", $"The project has no environment '{wanted}'; create it under …/environments, or use 'cloud'.");
+        }
+        return await grains.Get<IProjectGrain>(id).Update(new ProjectUpdate(Text("name"), Text("pythonEnvironment"), Text("path"), others, environment));
     }
 
     private static async Task<IResult> Delete(string project, HttpContext http, IGrainFactory grains, ProjectStore projects, Runtime.Grains.Jobs.RunStore runs)
@@ -104,20 +115,29 @@ public static class ProjectEndpoints
 
     public sealed record DeployRequest(string? Revision);
 
-    private static async Task<IResult> Deploy(string project, DeployRequest? request, HttpContext http, IGrainFactory grains, ProjectStore projects)
+    private static async Task<IResult> Deploy(string project, DeployRequest? request, HttpContext http, IGrainFactory grains, ProjectStore projects, EnvironmentGate gate)
     {
-        var view = await (await Find(project, http, grains, projects)).Deploy(request?.Revision);
+        var grain = await OnlineAsync(project, http, grains, projects, gate);
+        var view = await grain.Deploy(request?.Revision);
         return TypedResults.Accepted($"/api/workspaces/{http.User.Caller().WorkspaceSlug}/projects/{view.Slug}", view);
     }
 
-    private static async Task<IResult> Start(string project, HttpContext http, IGrainFactory grains, ProjectStore projects) =>
-        TypedResults.Accepted((string?)null, await (await Find(project, http, grains, projects)).Start());
+    private static async Task<IResult> Start(string project, HttpContext http, IGrainFactory grains, ProjectStore projects, EnvironmentGate gate) =>
+        TypedResults.Accepted((string?)null, await (await OnlineAsync(project, http, grains, projects, gate)).Start());
 
     private static async Task<IResult> Pull(string project, HttpContext http, IGrainFactory grains, ProjectStore projects) =>
         TypedResults.Accepted((string?)null, await (await Find(project, http, grains, projects)).Pull());
 
-    private static async Task<IResult> Restart(string project, HttpContext http, IGrainFactory grains, ProjectStore projects) =>
-        TypedResults.Accepted((string?)null, await (await Find(project, http, grains, projects)).Restart());
+    private static async Task<IResult> Restart(string project, HttpContext http, IGrainFactory grains, ProjectStore projects, EnvironmentGate gate) =>
+        TypedResults.Accepted((string?)null, await (await OnlineAsync(project, http, grains, projects, gate)).Restart());
+
+    // The project, once its environment is ready to run it (Online; the built-in cloud always is).
+    private static async Task<IProjectGrain> OnlineAsync(string project, HttpContext http, IGrainFactory grains, ProjectStore projects, EnvironmentGate gate)
+    {
+        var grain = await Find(project, http, grains, projects);
+        await gate.RequireOnlineAsync((await grain.Get()).Environment, http.RequestAborted);
+        return grain;
+    }
 
     private static async Task<IResult> Stop(string project, HttpContext http, IGrainFactory grains, ProjectStore projects) =>
         TypedResults.Accepted((string?)null, await (await Find(project, http, grains, projects)).Stop());

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.Json;
+using Runtime.Api.Agents;
 using Runtime.Api.Auth;
 using Runtime.Api.Endpoints;
 using Runtime.Api.Problems;
@@ -31,6 +32,7 @@ public static class ApiExtensions
 
         services.AddRuntimeAuthentication();
         services.AddAppProxy();
+        services.AddAgentGateway();
         services.AddOpenApi(o => o.AddDocumentTransformer<BearerSecurityTransformer>());
         return builder;
     }
@@ -75,6 +77,7 @@ public static class ApiExtensions
         api.MapProjectSettingsEndpoints();
         api.MapPythonEnvironmentEndpoints();
         api.MapJobEndpoints();
+        api.MapEnvironmentEndpoints();
         api.MapConfigurationEndpoints();
         api.MapPipelineEndpoints();
         app.MapSessionEndpoints();
@@ -82,6 +85,7 @@ public static class ApiExtensions
         app.MapAppProxy();
         app.MapJobProxy();
         app.MapPublicLinks();
+        app.MapAgentGateway();
         return app;
     }
 }

@@ -83,6 +83,44 @@ public sealed class AssignmentQueue(NpgsqlDataSource dataSource, TimeProvider ti
         return await command.ExecuteScalarAsync(ct) is string status ? Enum.Parse<AssignmentStatus>(status, ignoreCase: true) : null;
     }
 
+    /// <summary>An assignment of <paramref name="environmentId"/> (or of one of its agents' own queues), or null.</summary>
+    public async Task<Assignment?> FindAsync(Guid id, string environmentId, CancellationToken ct = default)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT id, environment_id, workload_id, kind, spec::text, grain_type, grain_key, attempts, available_at FROM assignments
+            WHERE id = $1 AND (environment_id = $2 OR starts_with(environment_id, $2 || '@'))
+            """);
+        AddParameters(command, id, environmentId);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct))
+            return null;
+        return new Assignment(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), JsonDocument.Parse(reader.GetString(4)).RootElement,
+            new GrainId(reader.GetString(5), reader.GetString(6)), reader.GetInt32(7), reader.GetFieldValue<DateTimeOffset>(8));
+    }
+
+    /// <summary>Which of <paramref name="workloadIds"/> have an assignment in <paramref name="environmentId"/> (or its agents' queues).</summary>
+    public async Task<IReadOnlySet<string>> WorkloadsOfAsync(string environmentId, IReadOnlyCollection<string> workloadIds, CancellationToken ct = default)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT DISTINCT workload_id FROM assignments
+            WHERE workload_id = ANY($1) AND (environment_id = $2 OR starts_with(environment_id, $2 || '@'))
+            """);
+        AddParameters(command, workloadIds.ToArray(), environmentId);
+        var found = new HashSet<string>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+            found.Add(reader.GetString(0));
+        return found;
+    }
+
+    /// <summary>Whether an assignment of <paramref name="environmentId"/> runs revision archive <paramref name="hash"/>: its agent may fetch it.</summary>
+    public async Task<bool> UsesArchiveAsync(string environmentId, string hash, CancellationToken ct = default)
+    {
+        await using var command = dataSource.CreateCommand("SELECT EXISTS (SELECT 1 FROM assignments WHERE environment_id = $1 AND spec ->> 'archive' = $2)");
+        AddParameters(command, environmentId, hash);
+        return await command.ExecuteScalarAsync(ct) is true;
+    }
+
     private static void AddParameters(NpgsqlCommand command, params object[] values)
     {
         foreach (var value in values)

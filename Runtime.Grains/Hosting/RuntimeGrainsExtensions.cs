@@ -21,6 +21,9 @@ public static class RuntimeGrainsExtensions
         services.AddGrain<ITokenGrain, TokenGrain>("token", "api_tokens", announceChanges: true);
         services.AddGrain<IProjectGrain, ProjectGrain>("project", "projects", announceChanges: true);
         services.AddGrain<Jobs.IJobGrain, Jobs.JobGrain>("job", "jobs");
+        services.AddGrain<Environments.IEnvironmentGrain, Environments.EnvironmentGrain>("environment", "environments");
+        services.AddOptions<Environments.EnvironmentOptions>().BindConfiguration(Environments.EnvironmentOptions.Section);
+        services.TryAddSingleton<Environments.EnvironmentStore>();
         services.TryAddSingleton<Jobs.RunStore>();
         services.TryAddSingleton<Configurations.ConfigurationStore>();
         services.TryAddSingleton<Pipelines.PipelineStore>();

@@ -62,7 +62,7 @@ public interface IJobGrain : Assignments.IWorkloadOwner
     Task RunReady(RunSpec spec, string? warning);
 
     /// <summary>From the project: what an interactive run serves (revision, <c>access</c> settings); the job queues it for an agent.</summary>
-    Task ServeReady(Guid runId, Projects.StartSpec spec, string? warning);
+    Task ServeReady(Guid runId, Projects.StartSpec spec, string environment, string? warning);
 
     /// <summary>From the project: the run cannot start.</summary>
     Task RunNotStarted(Guid runId, string reason);

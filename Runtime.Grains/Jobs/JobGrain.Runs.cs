@@ -37,7 +37,8 @@ public sealed partial class JobGrain
         // Cancelled (or the job deleted) before the project answered: it never starts.
         if (!Exists || State.Active.FirstOrDefault(r => r.Id == spec.RunId) is not { } run)
             return;
-        run.AssignmentId = Context.Assign(new AssignmentRequest(ProjectGrain.DefaultEnvironment, $"run/{spec.RunId:D}", "run",
+        run.Environment = spec.Environment;
+        run.AssignmentId = Context.Assign(new AssignmentRequest(spec.Environment, RunWorkload(run), "run",
             JsonSerializer.SerializeToElement(spec, GrainJson.Options)));
         run.Status = RunStatus.Starting;
         await UpdateRowAsync(run, "revision = $3, warning = $4, configuration_version = $5", spec.Revision, (object?)warning ?? DBNull.Value,
@@ -103,7 +104,7 @@ public sealed partial class JobGrain
             await EndAsync(run, RunStatus.Cancelled, null, reason);
             return;
         }
-        if (await Assignments.WorkloadStops.StopAsync(Context, assignment, ProjectGrain.DefaultEnvironment, RunWorkload(run)))
+        if (await Assignments.WorkloadStops.StopAsync(Context, assignment, run.Environment, RunWorkload(run)))
             await EndAsync(run, RunStatus.Cancelled, null, reason); // no agent had it: it never starts
     }
 

@@ -41,7 +41,7 @@ public sealed partial class JobGrain
             return;
         }
         run.IdleStop = true;
-        if (await WorkloadStops.StopAsync(Context, assignment, ProjectGrain.DefaultEnvironment, RunWorkload(run)))
+        if (await WorkloadStops.StopAsync(Context, assignment, run.Environment, RunWorkload(run)))
             await EndAsync(run, RunStatus.Completed, null, IdleReason());
     }
 
@@ -63,12 +63,13 @@ public sealed partial class JobGrain
         return Task.FromResult(LinkView());
     }
 
-    public async Task ServeReady(Guid runId, StartSpec spec, string? warning)
+    public async Task ServeReady(Guid runId, StartSpec spec, string environment, string? warning)
     {
         // Cancelled (or the job deleted) before the project answered: it never starts.
         if (!Exists || State.Active.FirstOrDefault(r => r.Id == runId) is not { } run)
             return;
-        run.AssignmentId = Context.Assign(new AssignmentRequest(ProjectGrain.DefaultEnvironment, RunWorkload(run), "start",
+        run.Environment = environment;
+        run.AssignmentId = Context.Assign(new AssignmentRequest(environment, RunWorkload(run), "start",
             JsonSerializer.SerializeToElement(spec, GrainJson.Options)));
         run.Status = RunStatus.Starting;
         await UpdateRowAsync(run, "revision = $3, warning = $4, configuration_version = $5", spec.Revision, (object?)warning ?? DBNull.Value,

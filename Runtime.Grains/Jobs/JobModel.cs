@@ -148,13 +148,16 @@ public sealed class ActiveRun
 
     /// <summary>An interactive run stopped because nobody used it; it ends Completed.</summary>
     public bool IdleStop { get; set; }
+
+    /// <summary>The environment whose agent runs it (the project's).</summary>
+    public string Environment { get; set; } = Projects.ProjectGrain.DefaultEnvironment;
 }
 
 /// <summary>What a "run" assignment carries to the agent; secrets still encrypted.</summary>
 /// <param name="Configuration">The configuration version's files for the run's profile (secret ones still encrypted), or null when the project has none.</param>
 public sealed record RunSpec(
     Guid RunId, Guid JobId, Guid ProjectId, Guid WorkspaceId, string PythonEnvironment, string Path, string Revision, string Archive,
-    string Profile, ProfileSettings? Settings, TimeSpan TimeLimit, RunConfiguration? Configuration = null);
+    string Profile, ProfileSettings? Settings, TimeSpan TimeLimit, RunConfiguration? Configuration = null, string Environment = Projects.ProjectGrain.DefaultEnvironment);
 
 /// <summary>The configuration a run gets: its version, and the files for its profile.</summary>
 public sealed record RunConfiguration(int Version, string Hash, IReadOnlyDictionary<string, Configurations.StoredConfigurationFile> Files);

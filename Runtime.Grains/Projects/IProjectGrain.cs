@@ -74,7 +74,8 @@ public sealed record NewProject(
     string? RepositoryUrl, string? Branch, string? Path, string PublicKey, string EncryptedPrivateKey, bool AllowLocalRepositories);
 
 /// <summary>The fields that may change while the project is not running; the others are named in a 400.</summary>
-public sealed record ProjectUpdate(string? Name, string? PythonEnvironment, string? Path, IReadOnlyList<string> OtherFields);
+/// <param name="Environment">The environment to run in: <c>cloud</c> or the id of one of the project's environments (resolved by the caller).</param>
+public sealed record ProjectUpdate(string? Name, string? PythonEnvironment, string? Path, IReadOnlyList<string> OtherFields, string? Environment = null);
 
 public sealed record ProjectView(
     Guid Id, Guid WorkspaceId, string Name, string Slug, string AppType, string PythonEnvironment,

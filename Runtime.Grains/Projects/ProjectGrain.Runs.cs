@@ -28,14 +28,14 @@ public sealed partial class ProjectGrain
             var access = State.Settings.GetValueOrDefault(Profiles.Apps);
             var start = new StartSpec(Id, State.WorkspaceId, serve.BasePath, serve.AppType ?? State.AppType.ToString().ToLowerInvariant(), State.PythonEnvironment,
                 request.Path, revision.Sha, revision.ArchiveHash, Profiles.Apps, access, await ConfigurationForAsync(Profiles.Apps));
-            await job.ServeReady(request.RunId, start,
+            await job.ServeReady(request.RunId, start, State.Environment,
                 access is null ? $"No '{Profiles.Apps}' profile detected: the app has no variables, secrets or connections." : null);
             return;
         }
         var settings = State.Settings.GetValueOrDefault(Profiles.Prod);
         var warning = settings is null ? $"No '{Profiles.Prod}' profile detected: the run has no variables, secrets or connections." : null;
         var spec = new RunSpec(request.RunId, request.JobId, Id, State.WorkspaceId, State.PythonEnvironment, request.Path, revision.Sha, revision.ArchiveHash,
-            Profiles.Prod, settings, request.TimeLimit, await ConfigurationForAsync(Profiles.Prod));
+            Profiles.Prod, settings, request.TimeLimit, await ConfigurationForAsync(Profiles.Prod), State.Environment);
         await job.RunReady(spec, warning);
     }
 

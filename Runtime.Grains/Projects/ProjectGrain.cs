@@ -107,7 +107,7 @@ public sealed partial class ProjectGrain(Configurations.ConfigurationStore confi
         RequireExists();
         var validation = new Validation();
         foreach (var field in update.OtherFields)
-            validation.Add(field, $"{field} cannot be changed; only name, pythonEnvironment and path can. Create a new project for another source.");
+            validation.Add(field, $"{field} cannot be changed; only name, pythonEnvironment, path and environment can. Create a new project for another source.");
         if (update.Name is not null)
             validation.Require(update.Name.Trim().Length is > 0 and <= 100, "name", "name must be 1 to 100 characters.");
         if (update.PythonEnvironment is not null)
@@ -120,6 +120,7 @@ public sealed partial class ProjectGrain(Configurations.ConfigurationStore confi
         State.Name = update.Name?.Trim() ?? State.Name;
         State.PythonEnvironment = update.PythonEnvironment?.Trim() ?? State.PythonEnvironment;
         State.Path = update.Path ?? State.Path;
+        State.Environment = update.Environment ?? State.Environment;
         return Task.FromResult(View());
     }
 

@@ -8,6 +8,7 @@ using Runtime.Execution.Python;
 using Runtime.Execution.Templates;
 using Runtime.Grains;
 using Runtime.Grains.Assignments;
+using Runtime.Grains.Configurations;
 using Runtime.Grains.Jobs;
 using Runtime.Grains.Projects;
 using Runtime.Grains.Settings;
@@ -124,23 +125,19 @@ public sealed partial class EmbeddedAgent
     // The configuration's files go to .dlt/ of the working directory (secret ones decrypted, 0600); returns the secret values, to mask.
     private List<string> WriteConfiguration(Guid projectId, RunConfiguration? configuration, string workDirectory)
     {
-        var secrets = new List<string>();
-        if (configuration is null)
-            return secrets;
+        var decrypted = DecryptedConfiguration.Decrypt(cipher, projectId, configuration);
+        if (decrypted.Files.Count == 0)
+            return [];
         var folder = Path.Combine(workDirectory, ".dlt");
         Directory.CreateDirectory(folder);
-        foreach (var (name, file) in configuration.Files)
+        foreach (var (name, text) in decrypted.Files)
         {
-            if (file.Secret)
-            {
-                var text = cipher.Decrypt(file.Encrypted!, Runtime.Grains.Configurations.ConfigurationStore.Context(projectId, configuration.Hash, name));
+            if (ConfigurationFiles.IsSecret(name))
                 Runtime.Grains.Storage.PrivateFile.Write(Path.Combine(folder, name), text);
-                secrets.AddRange(Runtime.Grains.Configurations.ConfigurationFiles.SecretValues(text));
-            }
             else
-                File.WriteAllText(Path.Combine(folder, name), file.Text);
+                File.WriteAllText(Path.Combine(folder, name), text);
         }
-        return secrets;
+        return [.. decrypted.Secrets];
     }
 
     private Task ReportRunEndedAsync(RunSpec spec, int exitCode, string? stopReason, string? lastLines) =>

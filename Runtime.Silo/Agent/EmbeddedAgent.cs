@@ -330,9 +330,17 @@ public sealed partial class EmbeddedAgent(
     }
 
     // An app's owner: its project, or the interactive job whose run it is.
-    private Task Report(GrainId owner, Func<IWorkloadOwner, Task> call) => owner.Type == "job"
-        ? Report<IJobGrain>(Guid.Parse(owner.Key), call)
-        : Report<IProjectGrain>(Guid.Parse(owner.Key), call);
+    private async Task Report(GrainId owner, Func<IWorkloadOwner, Task> call)
+    {
+        try
+        {
+            await call(WorkloadOwners.Of(grains, owner));
+        }
+        catch (NotFoundException)
+        {
+            // Deleted meanwhile: nothing to tell.
+        }
+    }
 
     private async Task Report<TGrain>(Guid key, Func<TGrain, Task> call) where TGrain : IGrainWithGuidKey
     {

@@ -32,6 +32,8 @@ public static class TestRuntime
         ["Runtime:Agent:ProbeFailures"] = "2",
         ["Runtime:Agent:MaxRestarts"] = "2",
         ["Runtime:Agent:RestartBackoff"] = "00:00:00.100",
+        // An environment is Offline two seconds after its agent's last heartbeat.
+        ["Runtime:Environments:OfflineAfter"] = "00:00:02",
         ["Runtime:DataDirectory"] = Path.Combine(Path.GetTempPath(), $"runtime-test-data-{Environment.ProcessId}"),
     };
 

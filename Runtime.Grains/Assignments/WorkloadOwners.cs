@@ -1,0 +1,12 @@
+using Runtime.Grains.Jobs;
+using Runtime.Grains.Projects;
+
+namespace Runtime.Grains.Assignments;
+
+/// <summary>The grain an agent reports an app workload to, by the grain id its start assignment carries.</summary>
+public static class WorkloadOwners
+{
+    public static IWorkloadOwner Of(IGrainFactory grains, GrainId owner) => owner.Type == "job"
+        ? grains.Get<IJobGrain>(Guid.Parse(owner.Key))
+        : grains.Get<IProjectGrain>(Guid.Parse(owner.Key));
+}
