@@ -27,8 +27,9 @@ internal sealed partial class AppWorkloads(
         var workload = assignment.Workload ?? throw new InvalidDataException("the start assignment has no workload");
         if (registry.Apps.TryGetValue(assignment.Id, out var known))
         {
-            // Delivered again after this agent restarted and took the app over: it runs, so the start is done.
-            if (known.Supervisor.Workload is { } running)
+            // Delivered again after this agent restarted and took the app over: when it is ready the start is done;
+            // otherwise the start that runs again reports it.
+            if (known.Ready && known.Supervisor.Workload is { } running)
             {
                 await reporter.ReportAsync(assignment.Id, AgentEvents.Ready, address: settings.Address(known.Port));
                 await reporter.CompleteAsync(assignment.Id, true, new { pid = running.Pid, port = known.Port });
@@ -111,9 +112,10 @@ internal sealed partial class AppWorkloads(
     public Task AdoptAsync(WorkloadRecord record)
     {
         var supervisor = Supervise(record);
-        registry.Apps[record.AssignmentId] = new WorkloadRegistry.App(record.AssignmentId, record.WorkloadId, supervisor, record.Directory, record.Port);
+        var app = registry.Apps[record.AssignmentId] = new WorkloadRegistry.App(record.AssignmentId, record.WorkloadId, supervisor, record.Directory, record.Port);
         if (record.Ready && supervisor.Adopt(record.Pid, record.StartTime))
         {
+            app.Ready = true;
             LogAdopted(record.WorkloadId, record.AssignmentId, record.Pid);
             _ = WatchAsync(record, supervisor);
             return Task.CompletedTask;
@@ -163,6 +165,8 @@ internal sealed partial class AppWorkloads(
         var process = supervisor.Workload!;
         record = record with { Pid = process.Pid, StartTime = process.StartTime, Ready = true };
         record.Save();
+        if (registry.Apps.TryGetValue(id, out var listed))
+            listed.Ready = true;
         if (restartReason is null)
         {
             await reporter.ReportAsync(id, AgentEvents.Ready, address: settings.Address(record.Port));

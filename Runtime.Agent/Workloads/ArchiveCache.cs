@@ -11,6 +11,9 @@ namespace Runtime.Agent.Workloads;
 /// </summary>
 internal sealed partial class ArchiveCache(GatewayClient client, string folder)
 {
+    /// <summary>Tries at a download cut short by the network or a busy Api, before the start fails.</summary>
+    private const int DownloadAttempts = 3;
+
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _downloads = new();
 
     /// <summary>The archive's local path, downloaded if it is not there yet.</summary>
@@ -28,22 +31,38 @@ internal sealed partial class ArchiveCache(GatewayClient client, string folder)
             if (File.Exists(path))
                 return path;
             Directory.CreateDirectory(folder);
-            var partial = $"{path}.{Guid.NewGuid():N}.part";
-            try
+            var backoff = new Backoff();
+            for (var attempt = 1; ; attempt++)
             {
-                await using (var file = File.Create(partial))
-                    await client.DownloadArchiveAsync(hash, file, ct);
-                File.Move(partial, path, overwrite: true);
+                try
+                {
+                    await DownloadAsync(hash, path, ct);
+                    return path;
+                }
+                catch (Exception e) when (attempt < DownloadAttempts && e is HttpRequestException or TimeoutException or IOException or GatewayException { IsTransient: true })
+                {
+                    await Task.Delay(backoff.Next(), ct);
+                }
             }
-            finally
-            {
-                File.Delete(partial);
-            }
-            return path;
         }
         finally
         {
             gate.Release();
+        }
+    }
+
+    private async Task DownloadAsync(string hash, string path, CancellationToken ct)
+    {
+        var partial = $"{path}.{Guid.NewGuid():N}.part";
+        try
+        {
+            await using (var file = File.Create(partial))
+                await client.DownloadArchiveAsync(hash, file, ct);
+            File.Move(partial, path, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(partial);
         }
     }
 

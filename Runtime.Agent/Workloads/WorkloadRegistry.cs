@@ -11,7 +11,11 @@ namespace Runtime.Agent.Workloads;
 internal sealed class WorkloadRegistry
 {
     /// <summary>An app under supervision and its folder.</summary>
-    public sealed record App(Guid AssignmentId, string WorkloadId, AppSupervisor Supervisor, string Directory, int Port);
+    public sealed record App(Guid AssignmentId, string WorkloadId, AppSupervisor Supervisor, string Directory, int Port)
+    {
+        /// <summary>Its start was reported ready (or it was taken over running).</summary>
+        public bool Ready { get; set; }
+    }
 
     /// <summary>A batch run's process.</summary>
     public sealed record Run(Guid AssignmentId, string WorkloadId, ProcessWorkload Process);
