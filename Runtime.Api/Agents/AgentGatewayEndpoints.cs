@@ -27,6 +27,7 @@ public static partial class AgentGatewayEndpoints
     {
         services.AddSingleton<AgentWorkloads>();
         services.AddSingleton<EnvironmentGate>();
+        services.AddSingleton<EnvironmentValidation>();
         services.TryAddSingleton<AssignmentQueue>();
         // Long-polling agents wake when an assignment is queued anywhere (LISTEN/NOTIFY).
         services.TryAddSingleton<DeliverySignals>();

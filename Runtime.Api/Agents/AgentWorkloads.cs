@@ -25,6 +25,8 @@ public sealed class AgentWorkloads(SecretCipher cipher, PythonEnvironmentStore p
         {
             case "stop":
                 return new AgentAssignment(assignment.Id, "stop", assignment.WorkloadId, null, assignment.Spec.GetProperty("assignmentId").GetGuid());
+            case "check":
+                return new AgentAssignment(assignment.Id, "check", assignment.WorkloadId, null, null, assignment.Spec.Deserialize<AgentChecks>(GrainJson.Options));
             case "start":
             {
                 var spec = assignment.Spec.Deserialize<StartSpec>(GrainJson.Options)!;

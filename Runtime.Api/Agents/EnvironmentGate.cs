@@ -6,10 +6,22 @@ namespace Runtime.Api.Agents;
 
 /// <summary>
 /// What must hold before anything is deployed or started on a project's custom environment: it is not
-/// retired, and it is Online. The built-in <c>cloud</c> environment is always there.
+/// retired, it is Online and (for deploys) its checklist has no failed critical check. The built-in
+/// <c>cloud</c> environment is always there.
 /// </summary>
-public sealed class EnvironmentGate(EnvironmentStore environments)
+public sealed class EnvironmentGate(EnvironmentStore environments, EnvironmentValidation validation)
 {
+    /// <summary>Online, and its checklist passes: what a deploy needs.</summary>
+    public async Task RequireValidAsync(string environment, CancellationToken ct)
+    {
+        await RequireOnlineAsync(environment, ct);
+        if (environment != ProjectGrain.DefaultEnvironment && Guid.TryParse(environment, out var id)
+            && await validation.ValidateAsync(id, ct) is { Passed: false } report)
+        {
+            throw new EnvironmentNotReadyException(report);
+        }
+    }
+
     public async Task RequireOnlineAsync(string environment, CancellationToken ct)
     {
         if (environment == ProjectGrain.DefaultEnvironment || !Guid.TryParse(environment, out var id))

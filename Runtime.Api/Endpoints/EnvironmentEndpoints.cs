@@ -36,6 +36,14 @@ public static class EnvironmentEndpoints
         environments.MapGet("/{environment}/troubleshoot", async (string project, string environment, HttpContext http, IGrainFactory grains, ProjectStore projects, EnvironmentStore store) =>
             await (await FindAsync(project, environment, http, grains, projects, store)).Troubleshoot()).WithName("TroubleshootEnvironment")
             .WithSummary("In order: the agent process (last heartbeat, version, uptime), the network path (last contact, round trip), the token, resource pressure, recent workload failures");
+        environments.MapPost("/{environment}/validate", async (string project, string environment, HttpContext http, ProjectStore projects, EnvironmentStore store,
+                Runtime.Api.Agents.EnvironmentValidation validation) =>
+            {
+                var projectId = await ProjectIdAsync(project, http, projects);
+                var id = await store.FindAsync(projectId, environment, http.RequestAborted) ?? throw new NotFoundException("environment", environment);
+                return await validation.ValidateAsync(id, http.RequestAborted);
+            }).WithName("ValidateEnvironment").RequireRole(Role.Member)
+            .WithSummary("The environment's checklist (also run before every deploy): agent online, token valid, settings there, each connection reachable from the agent, each data path usable there");
         environments.MapPost("/{environment}/token/rotate", Rotate).WithName("RotateEnvironmentToken").RequireRole(Role.Owner)
             .WithSummary("Issue a new agent token (shown once); the old one keeps working for graceSeconds (default 600)");
         environments.MapPost("/{environment}/token/revoke", async (string project, string environment, HttpContext http, IGrainFactory grains, ProjectStore projects, EnvironmentStore store) =>

@@ -117,7 +117,8 @@ public static class ProjectEndpoints
 
     private static async Task<IResult> Deploy(string project, DeployRequest? request, HttpContext http, IGrainFactory grains, ProjectStore projects, EnvironmentGate gate)
     {
-        var grain = await OnlineAsync(project, http, grains, projects, gate);
+        var grain = await Find(project, http, grains, projects);
+        await gate.RequireValidAsync((await grain.Get()).Environment, http.RequestAborted);
         var view = await grain.Deploy(request?.Revision);
         return TypedResults.Accepted($"/api/workspaces/{http.User.Caller().WorkspaceSlug}/projects/{view.Slug}", view);
     }

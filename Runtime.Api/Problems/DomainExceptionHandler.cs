@@ -54,6 +54,9 @@ internal sealed partial class DomainExceptionHandler(IProblemDetailsService prob
             case VersionMismatchException v:
                 problem.Extensions["currentVersion"] = v.Actual;
                 break;
+            case Agents.EnvironmentNotReadyException n:
+                problem.Extensions["checks"] = n.Report.Checks;
+                break;
         }
         return problem;
     }

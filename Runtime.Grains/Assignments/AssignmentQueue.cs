@@ -83,6 +83,17 @@ public sealed class AssignmentQueue(NpgsqlDataSource dataSource, TimeProvider ti
         return await command.ExecuteScalarAsync(ct) is string status ? Enum.Parse<AssignmentStatus>(status, ignoreCase: true) : null;
     }
 
+    /// <summary>An assignment's status and the result its agent recorded, or null when there is none with that id.</summary>
+    public async Task<(AssignmentStatus Status, JsonElement? Result)?> OutcomeAsync(Guid id, CancellationToken ct = default)
+    {
+        await using var command = dataSource.CreateCommand("SELECT status, result::text FROM assignments WHERE id = $1");
+        AddParameters(command, id);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct))
+            return null;
+        return (Enum.Parse<AssignmentStatus>(reader.GetString(0), ignoreCase: true), reader.IsDBNull(1) ? null : JsonDocument.Parse(reader.GetString(1)).RootElement);
+    }
+
     /// <summary>An assignment of <paramref name="environmentId"/> (or of one of its agents' own queues), or null.</summary>
     public async Task<Assignment?> FindAsync(Guid id, string environmentId, CancellationToken ct = default)
     {

@@ -9,15 +9,21 @@ public static class WorkloadStops
     /// <summary>The queue of one agent of an environment, for work only that agent can do (stopping what it runs).</summary>
     public static string AgentQueue(string environment, string agentId) => $"{environment}@{agentId}";
 
+    /// <summary>Withdraws an assignment no agent has claimed yet; false when one has (or it is gone).</summary>
+    public static async Task<bool> WithdrawAsync(GrainContext context, Guid assignment)
+    {
+        await using var withdraw = context.CreateCommand("DELETE FROM assignments WHERE id = $1 AND status = 'pending'");
+        withdraw.Parameters.Add(new NpgsqlParameter { Value = assignment });
+        return await withdraw.ExecuteNonQueryAsync() == 1;
+    }
+
     /// <summary>
     /// Withdraws a start no agent has claimed (true), or asks the agent that claimed it to stop the
     /// workload (false; the agent reports when it has).
     /// </summary>
     public static async Task<bool> StopAsync(GrainContext context, Guid assignment, string environment, string workloadId)
     {
-        await using var withdraw = context.CreateCommand("DELETE FROM assignments WHERE id = $1 AND status = 'pending'");
-        withdraw.Parameters.Add(new NpgsqlParameter { Value = assignment });
-        if (await withdraw.ExecuteNonQueryAsync() == 1)
+        if (await WithdrawAsync(context, assignment))
             return true;
         // Only the agent that claimed the start runs the workload: the stop goes to it.
         await using var holder = context.CreateCommand("SELECT claimed_by FROM assignments WHERE id = $1");

@@ -69,6 +69,13 @@ public sealed partial class EnvironmentGrain
             State.Events.AsEnumerable().Reverse().ToList()));
     }
 
+    public Task<Guid> Check(System.Text.Json.JsonElement checks)
+    {
+        RequireExists();
+        RequireNotRetired("validate");
+        return Task.FromResult(Context.Assign(new Assignments.AssignmentRequest(Context.Id.Key, $"environment/{Context.Id.Key}/checks", "check", checks)));
+    }
+
     private Guid Id => Guid.Parse(Context.Id.Key);
 
     private void MoveTo(EnvironmentStatus status, string reason)

@@ -23,6 +23,9 @@ public sealed class EnvironmentOptions
     public int FlapTransitions { get; set; } = 3;
 
     public TimeSpan FlapWindow { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>A run queued for a custom environment that no agent has taken by then fails with "environment offline".</summary>
+    public TimeSpan RunStartDeadline { get; set; } = TimeSpan.FromMinutes(10);
 }
 
 public sealed class EnvironmentState

@@ -33,4 +33,7 @@ public interface IEnvironmentGrain : IGrainWithGuidKey
 
     [ReadOnly]
     Task<Troubleshooting> Troubleshoot();
+
+    /// <summary>Asks the environment's agent to run <paramref name="checks"/> (a "check" assignment, JSON of the agent protocol's checks); answers the assignment's id.</summary>
+    Task<Guid> Check(System.Text.Json.JsonElement checks);
 }

@@ -64,6 +64,9 @@ public interface IJobGrain : Assignments.IWorkloadOwner
     /// <summary>From the project: what an interactive run serves (revision, <c>access</c> settings); the job queues it for an agent.</summary>
     Task ServeReady(Guid runId, Projects.StartSpec spec, string environment, string? warning);
 
+    /// <summary>From itself, when a run queued for a custom environment should have been taken by its agent: it fails if none did.</summary>
+    Task StartDeadline(Guid runId);
+
     /// <summary>From the project: the run cannot start.</summary>
     Task RunNotStarted(Guid runId, string reason);
 

@@ -41,8 +41,26 @@ public sealed partial class JobGrain
         run.AssignmentId = Context.Assign(new AssignmentRequest(spec.Environment, RunWorkload(run), "run",
             JsonSerializer.SerializeToElement(spec, GrainJson.Options)));
         run.Status = RunStatus.Starting;
+        await WatchStartAsync(run);
         await UpdateRowAsync(run, "revision = $3, warning = $4, configuration_version = $5", spec.Revision, (object?)warning ?? DBNull.Value,
             (object?)spec.Configuration?.Version ?? DBNull.Value);
+    }
+
+    public async Task StartDeadline(Guid runId)
+    {
+        if (Exists && State.Active.FirstOrDefault(r => r.Id == runId) is { Status: RunStatus.Starting, AssignmentId: { } assignment } run
+            && await Assignments.WorkloadStops.WithdrawAsync(Context, assignment))
+        {
+            var deadline = environments.Value.RunStartDeadline;
+            await EndAsync(run, RunStatus.Failed, null, $"environment offline: no agent took the run within {deadline.TotalSeconds:0} s");
+        }
+    }
+
+    // A custom environment's agent may be offline: a run it has not taken by the deadline fails instead of waiting for ever.
+    private async Task WatchStartAsync(ActiveRun run)
+    {
+        if (run.Environment != ProjectGrain.DefaultEnvironment)
+            await Context.SendAt<IJobGrain>(Guid.Parse(Context.Id.Key), Context.Now + environments.Value.RunStartDeadline).StartDeadline(run.Id);
     }
 
     public async Task RunNotStarted(Guid runId, string reason)

@@ -72,6 +72,7 @@ public sealed partial class JobGrain
         run.AssignmentId = Context.Assign(new AssignmentRequest(environment, RunWorkload(run), "start",
             JsonSerializer.SerializeToElement(spec, GrainJson.Options)));
         run.Status = RunStatus.Starting;
+        await WatchStartAsync(run);
         await UpdateRowAsync(run, "revision = $3, warning = $4, configuration_version = $5", spec.Revision, (object?)warning ?? DBNull.Value,
             (object?)spec.Configuration?.Version ?? DBNull.Value);
     }

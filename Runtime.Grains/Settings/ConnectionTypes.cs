@@ -32,6 +32,26 @@ public static class ConnectionTypes
 
     public static IReadOnlyCollection<string> Names => Kinds.Keys;
 
+    /// <summary>Where a connection of <paramref name="type"/> connects (host and port), for a reachability check; null when it does not say.</summary>
+    public static (string Host, int Port)? Endpoint(string type, IReadOnlyDictionary<string, string> fields)
+    {
+        string? Get(string name) => fields.TryGetValue(name, out var value) && value.Length > 0 ? value : null;
+        static (string, int)? FromUrl(string? url) =>
+            Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Host.Length > 0 ? (uri.Host, uri.Port) : null;
+        switch (type)
+        {
+            case "postgres" or "mysql" or "mssql":
+                var port = Get("port") ?? Kinds[type].Fields.First(f => f.Port).Default;
+                return Get("host") is { } host && int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out var number) ? (host, number) : null;
+            case "http":
+                return FromUrl(Get("url"));
+            case "s3":
+                return FromUrl(Get("endpoint")) ?? (Get("region") is { } region ? ($"s3.{region}.amazonaws.com", 443) : ("s3.amazonaws.com", 443));
+            default:
+                return Get("host") is { } h && int.TryParse(Get("port"), NumberStyles.None, CultureInfo.InvariantCulture, out var p) ? (h, p) : null;
+        }
+    }
+
     /// <summary>
     /// Checks a connection's fields for its type and splits them into plain and secret ones, defaults
     /// filled in. Errors name the field, never its value.

@@ -100,6 +100,31 @@ public sealed class EnvironmentTests(ApiFixture api) : IClassFixture<ApiFixture>
     }
 
     [Fact]
+    public async Task AScheduledRunForAnOfflineEnvironment_WaitsPendingUntilTheDeadline_ThenFailsEnvironmentOffline()
+    {
+        using var repository = GitTestRepository.Create(new Dictionary<string, string> { ["app.py"] = "print('hi')\n", ["job.py"] = "print('ran')\n" });
+        var response = await api.Owner().PostAsJsonAsync("/api/workspaces/default/projects", new
+        {
+            name = "Offline " + Guid.NewGuid().ToString("N")[..8], appType = "dash", pythonEnvironment = "default", repositoryUrl = repository.FileUrl, branch = "main", path = "app.py",
+        });
+        var project = $"/api/workspaces/default/projects/{(await response.Json()).GetProperty("slug").GetString()}";
+        Assert.Equal(202, (int)(await api.Owner().PostAsync($"{project}/pull", null)).StatusCode);
+        await Eventually.Get(async () => await (await api.Owner().GetAsync(project)).Json(),
+            p => p.GetProperty("revisions").GetArrayLength() > 0 && p.GetProperty("phase").ValueKind == JsonValueKind.Null, TimeSpan.FromSeconds(20), "the pull");
+        await EnvironmentAsync(project, "edge-scheduled");
+        Assert.Equal(200, (int)(await api.Owner().PatchAsJsonAsync(project, new { environment = "edge-scheduled" })).StatusCode);
+
+        var job = await api.Owner().PostAsJsonAsync($"{project}/jobs", new { name = "tick", path = "job.py", schedule = new { cron = "* * * * * *" } });
+        Assert.True(201 == (int)job.StatusCode, await job.Content.ReadAsStringAsync());
+        var failed = await Eventually.Get(async () => await (await api.Owner().GetAsync($"{project}/jobs/tick/runs")).Json(),
+            r => r.GetProperty("items").EnumerateArray().Any(x => x.GetProperty("status").GetString() == "Failed"), TimeSpan.FromSeconds(20), "a run to fail");
+        var run = failed.GetProperty("items").EnumerateArray().Last(x => x.GetProperty("status").GetString() == "Failed");
+        Assert.Equal("schedule", run.GetProperty("trigger").GetString());
+        Assert.StartsWith("environment offline: no agent took the run within 3 s", run.GetProperty("reason").GetString());
+        Assert.Equal(200, (int)(await api.Owner().PostAsync($"{project}/jobs/tick/pause", null)).StatusCode);
+    }
+
+    [Fact]
     public async Task Tokens_Wrong_RotatedOutAfterGrace_OrRevoked_Are401_AndASecondAgentWhileTheFirstIsOnlineIs409()
     {
         var project = await ProjectAsync();

@@ -34,6 +34,7 @@ public static class TestRuntime
         ["Runtime:Agent:RestartBackoff"] = "00:00:00.100",
         // An environment is Offline two seconds after its agent's last heartbeat.
         ["Runtime:Environments:OfflineAfter"] = "00:00:02",
+        ["Runtime:Environments:RunStartDeadline"] = "00:00:03",
         ["Runtime:DataDirectory"] = Path.Combine(Path.GetTempPath(), $"runtime-test-data-{Environment.ProcessId}"),
     };
 
