@@ -9,7 +9,9 @@ switch (args.FirstOrDefault())
         return await AppsBenchmark.RunAsync();
     case "runs":
         return await Runtime.Benchmarks.Runs.RunsBenchmark.RunAsync();
+    case "agents":
+        return await Runtime.Benchmarks.Agents.AgentsBenchmark.RunAsync();
     default:
-        Console.Error.WriteLine("Usage: dotnet run -c Release --project Runtime.Benchmarks -- grains|apps|runs");
+        Console.Error.WriteLine("Usage: dotnet run -c Release --project Runtime.Benchmarks -- grains|apps|runs|agents");
         return 2;
 }

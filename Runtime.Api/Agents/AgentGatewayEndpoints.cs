@@ -4,7 +4,6 @@ using Runtime.Execution.Agents;
 using Runtime.Grains;
 using Runtime.Grains.Assignments;
 using Runtime.Grains.Blobs;
-using Runtime.Grains.Delivery;
 using Runtime.Grains.Environments;
 using Runtime.Grains.Jobs;
 using Runtime.Grains.Logs;
@@ -29,10 +28,9 @@ public static partial class AgentGatewayEndpoints
         services.AddSingleton<EnvironmentGate>();
         services.AddSingleton<EnvironmentValidation>();
         services.TryAddSingleton<AssignmentQueue>();
-        // Long-polling agents wake when an assignment is queued anywhere (LISTEN/NOTIFY).
-        services.TryAddSingleton<DeliverySignals>();
-        services.TryAddSingleton<NotificationListener>();
-        services.AddHostedService(sp => sp.GetRequiredService<NotificationListener>());
+        // Long-polling agents wake when an assignment is queued for their environment (LISTEN/NOTIFY).
+        services.TryAddSingleton<AssignmentWakeups>();
+        services.AddHostedService(sp => sp.GetRequiredService<AssignmentWakeups>());
         return services;
     }
 
@@ -65,7 +63,7 @@ public static partial class AgentGatewayEndpoints
     }
 
     private static async Task<IReadOnlyList<AgentAssignment>> Claim(
-        ClaimRequest request, HttpContext http, AssignmentQueue queue, AgentWorkloads workloads, DeliverySignals signals, IGrainFactory grains, TimeProvider time,
+        ClaimRequest request, HttpContext http, AssignmentQueue queue, AgentWorkloads workloads, AssignmentWakeups wakeups, IGrainFactory grains,
         ILoggerFactory loggers)
     {
         var agent = AgentAuthentication.Holder(http);
@@ -74,6 +72,7 @@ public static partial class AgentGatewayEndpoints
         var max = Math.Clamp(request.Max, 1, 32);
         var wait = TimeSpan.FromSeconds(Math.Clamp(request.WaitSeconds, 0, MaxWaitSeconds));
         var clock = Stopwatch.StartNew();
+        var wakeup = wakeups.For(environment);
         while (true)
         {
             IReadOnlyList<Assignment> claimed =
@@ -86,7 +85,7 @@ public static partial class AgentGatewayEndpoints
             var left = wait - clock.Elapsed;
             if (left <= TimeSpan.Zero)
                 return [];
-            await signals.Assignments.WaitAsync(left, time, http.RequestAborted);
+            await wakeups.WaitAsync(wakeup, left, http.RequestAborted);
         }
     }
 

@@ -41,6 +41,9 @@ internal sealed class BenchSystem : IAsyncDisposable
 
     public string ApiUrl { get; }
 
+    /// <summary>The Api process, for its CPU time.</summary>
+    public int ApiPid => _children[^1].Pid;
+
     /// <summary>The default workspace's Owner token.</summary>
     public string Token { get; }
 
