@@ -76,6 +76,10 @@ internal sealed partial class AssignmentLoop(
                 case AssignmentKinds.Stop:
                     await StopAsync(assignment);
                     break;
+                case AssignmentKinds.Check:
+                    // The environment's checklist: what this machine reaches and may use, answered as the result.
+                    await reporter.CompleteAsync(assignment.Id, true, await AgentCheckRunner.RunAsync(assignment.Checks ?? new AgentChecks([], []), ct));
+                    break;
                 default:
                     LogUnknownKind(assignment.Kind, assignment.Id);
                     await reporter.CompleteAsync(assignment.Id, false, new { reason = $"this agent does not know assignments of kind '{assignment.Kind}'" });

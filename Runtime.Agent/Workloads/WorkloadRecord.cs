@@ -11,6 +11,7 @@ internal static class AssignmentKinds
     public const string Start = "start";
     public const string Run = "run";
     public const string Stop = "stop";
+    public const string Check = "check";
 }
 
 /// <summary>

@@ -290,7 +290,7 @@ public sealed partial class ProjectGrain(Configurations.ConfigurationStore confi
 
     private JsonElement StartSpecOf(Revision revision) => JsonSerializer.SerializeToElement(new StartSpec(
         Id, State.WorkspaceId, $"/apps/{State.WorkspaceSlug}/{State.Slug}", State.AppType.ToString().ToLowerInvariant(), State.PythonEnvironment, State.Path, revision.Sha, revision.ArchiveHash,
-        Profiles.Apps, State.Settings.GetValueOrDefault(Profiles.Apps)));
+        Profiles.Apps, State.Settings.GetValueOrDefault(Profiles.Apps)), GrainJson.Options);
 
     public Task<UploadedRevision> AddRevision(Revision revision, bool entrypointExists)
     {

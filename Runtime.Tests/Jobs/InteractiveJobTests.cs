@@ -110,12 +110,14 @@ public sealed class InteractiveJobTests(ApiFixture api) : IClassFixture<ApiFixtu
         var (project, _, repository) = await ProjectAsync();
         using var repo = repository;
         var url = (await InteractiveJobAsync(project, idleTimeoutSeconds: 2, path: "ws.py")).GetProperty("url").GetString()!;
+        // The listening Api starts on first use, which may take longer than the idle timeout: before the app starts.
+        var endpoint = new UriBuilder(api.ListeningAddress) { Scheme = "ws", Path = url + "ws" }.Uri;
         await OpenAsync(api.Owner(), url);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         using (var socket = new System.Net.WebSockets.ClientWebSocket())
         {
             socket.Options.SetRequestHeader("Authorization", $"Bearer {api.OwnerToken}");
-            await socket.ConnectAsync(new UriBuilder(api.ListeningAddress) { Scheme = "ws", Path = url + "ws" }.Uri, timeout.Token);
+            await socket.ConnectAsync(endpoint, timeout.Token);
             // Open, silent, for twice the idle timeout: still running, still answering.
             await Task.Delay(TimeSpan.FromSeconds(4), timeout.Token);
             Assert.Equal("echo: still here", await ProjectProxySessionTests.RoundTripAsync(socket, "still here", timeout.Token));
