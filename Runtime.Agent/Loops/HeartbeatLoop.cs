@@ -18,6 +18,9 @@ internal sealed partial class HeartbeatLoop(
     private readonly Backoff _backoff = new();
     private bool _warnedEnvironment;
 
+    /// <summary>How long the previous heartbeat took, sent with the next one.</summary>
+    private double? _lastRoundTripMs;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
@@ -38,10 +41,12 @@ internal sealed partial class HeartbeatLoop(
     public async Task<TimeSpan> BeatAsync(CancellationToken ct)
     {
         var workloads = registry.Current();
-        var heartbeat = new AgentHeartbeat(identity.Id, identity.Version, identity.StartedAt, identity.Hostname, meter.Read(), workloads);
+        var heartbeat = new AgentHeartbeat(identity.Id, identity.Version, identity.StartedAt, identity.Hostname, meter.Read(), workloads, _lastRoundTripMs);
         try
         {
+            var sent = System.Diagnostics.Stopwatch.GetTimestamp();
             var answer = await client.HeartbeatAsync(heartbeat, ct);
+            _lastRoundTripMs = System.Diagnostics.Stopwatch.GetElapsedTime(sent).TotalMilliseconds;
             if (!connection.Connected.IsCompleted)
                 LogConnected(settings.Environment, answer.Environment, answer.EnvironmentId, identity.Id, workloads.Count);
             if (!_warnedEnvironment && !Names(answer, settings.Environment))

@@ -53,7 +53,7 @@ public static partial class AgentGatewayEndpoints
         var resources = beat.Resources ?? new ResourceUsage(0, 0, 0, 0, 0);
         var outcome = await grains.Get<IEnvironmentGrain>(agent.Credentials.EnvironmentId).Heartbeat(new AgentBeat(agent.AgentId, Text(beat.Version, 100),
             Text(beat.Hostname, 255), beat.StartedAt, new AgentResources(resources.CpuPercent, resources.MemoryUsedBytes, resources.MemoryTotalBytes,
-                resources.DiskFreeBytes, resources.DiskTotalBytes), (beat.Workloads ?? []).Take(10_000).ToList(), null));
+                resources.DiskFreeBytes, resources.DiskTotalBytes), (beat.Workloads ?? []).Take(10_000).ToList(), beat.LastRoundTripMs));
         if (!outcome.Accepted)
         {
             LogRefused(loggers.CreateLogger(typeof(AgentGatewayEndpoints)), agent.Credentials.EnvironmentId, agent.AgentId);

@@ -58,8 +58,9 @@ public static class AgentEvents
 }
 
 /// <param name="Workloads">The start assignments whose workloads this agent runs now (apps and runs).</param>
+/// <param name="LastRoundTripMs">How long the agent's previous heartbeat took, request to answer: the network path as the agent sees it.</param>
 public sealed record AgentHeartbeat(
-    Guid AgentId, string Version, DateTimeOffset StartedAt, string Hostname, ResourceUsage Resources, IReadOnlyList<Guid> Workloads);
+    Guid AgentId, string Version, DateTimeOffset StartedAt, string Hostname, ResourceUsage Resources, IReadOnlyList<Guid> Workloads, double? LastRoundTripMs = null);
 
 /// <summary>Resource pressure on the agent's machine, as the agent measures it.</summary>
 public sealed record ResourceUsage(double CpuPercent, long MemoryUsedBytes, long MemoryTotalBytes, long DiskFreeBytes, long DiskTotalBytes);

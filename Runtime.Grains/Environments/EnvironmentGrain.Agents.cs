@@ -21,6 +21,11 @@ public sealed partial class EnvironmentGrain
         if (State.Agent is { } previous && previous.AgentId != beat.AgentId)
             Record("agent-changed", $"agent {beat.AgentId} on {beat.Hostname} took over from agent {previous.AgentId}");
         State.Agent = new AgentSeen(beat.AgentId, beat.Version, beat.Hostname, beat.StartedAt, Context.Now, beat.Resources, beat.Workloads, beat.RoundTripMs);
+        if (State.RetiringSince is not null && beat.Workloads.Count == 0)
+        {
+            FinishRetirement();
+            return new HeartbeatOutcome(true, null, State.Name);
+        }
         if (State.Status != EnvironmentStatus.Online)
             MoveTo(EnvironmentStatus.Online, $"heartbeat from agent {beat.AgentId} on {beat.Hostname}");
         if (!State.CheckScheduled)
@@ -42,6 +47,8 @@ public sealed partial class EnvironmentGrain
         if (Context.Now >= deadline)
         {
             MoveTo(EnvironmentStatus.Offline, $"no heartbeat for {Options.OfflineAfter.TotalSeconds:0} s (last {agent.LastHeartbeatAt:u})");
+            if (State.RetiringSince is not null)
+                FinishRetirement(); // nobody left to stop anything
             return;
         }
         State.CheckScheduled = true;
@@ -99,6 +106,8 @@ public sealed partial class EnvironmentGrain
     {
         var since = Context.Now - Options.FlapWindow;
         var recent = State.Transitions.Count(t => t.At >= since && t.To != EnvironmentStatus.Retired);
+        if (State.RetiringSince is { } retiring)
+            return $"retiring since {retiring:u}: waiting for the agent to stop its workloads";
         return recent >= Options.FlapTransitions
             ? $"flapping: {recent} status changes in the last {Options.FlapWindow.TotalMinutes:0} minutes; check the agent's network path and its machine"
             : null;

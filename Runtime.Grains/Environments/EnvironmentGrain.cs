@@ -74,21 +74,34 @@ public sealed partial class EnvironmentGrain(IOptions<EnvironmentOptions> option
     {
         RequireExists();
         RequireNotRetired("retire");
+        if (State.RetiringSince is not null && !force)
+            throw new IllegalTransitionException("environment", "retiring", "retire", "Its agent is stopping its workloads; it is Retired once they are stopped.");
         var running = await RunningAsync();
         if (running.Count > 0 && !force)
         {
             throw new IllegalTransitionException("environment", State.Status.ToString(), "retire",
                 $"Its agent runs {running.Count} workload(s). Stop them first, or retire with ?force=true to stop them.");
         }
-        foreach (var (assignment, workload) in running)
-            await WorkloadStops.StopAsync(Context, assignment, Context.Id.Key, workload);
-        if (running.Count > 0)
-            Record("retired", $"stopped {running.Count} workload(s) to retire");
+        if (running.Count > 0 && State.Status == EnvironmentStatus.Online)
+        {
+            // The agent stops them first (its token keeps working meanwhile); its next empty heartbeat completes the retirement.
+            foreach (var (assignment, workload) in running)
+                await WorkloadStops.StopAsync(Context, assignment, Context.Id.Key, workload);
+            State.RetiringSince ??= Context.Now;
+            Record("retiring", $"stopping {running.Count} workload(s) to retire");
+            return View();
+        }
+        FinishRetirement();
+        return View();
+    }
+
+    private void FinishRetirement()
+    {
+        State.RetiringSince = null;
         MoveTo(EnvironmentStatus.Retired, "retired");
         State.TokenHash = null;
         State.PreviousTokenHash = null;
         State.TokenRevokedAt = Context.Now;
-        return View();
     }
 
     public Task<EnvironmentView> RotateToken(string tokenHash, TimeSpan? grace)

@@ -61,6 +61,9 @@ public sealed class EnvironmentState
     /// <summary>The agent that holds the environment, from its last accepted heartbeat.</summary>
     public AgentSeen? Agent { get; set; }
 
+    /// <summary>Set by a forced retire while the agent stops what it runs; Retired once its heartbeat shows nothing left (or it goes Offline).</summary>
+    public DateTimeOffset? RetiringSince { get; set; }
+
     /// <summary>Whether a heartbeat deadline check is on its way (one at a time).</summary>
     public bool CheckScheduled { get; set; }
 

@@ -16,6 +16,9 @@ public sealed partial class JobGrain
                 await EndAsync(run, RunStatus.Cancelled, null, "cancelled");
             else
                 await EndAsync(run, RunStatus.Failed, null, reason);
+            // A remote agent that comes back takes its processes over: this one is stopped there, not run on unseen.
+            if (run.Environment != ProjectGrain.DefaultEnvironment && run.AssignmentId is { } assignment)
+                await Assignments.WorkloadStops.StopAsync(Context, assignment, run.Environment, RunWorkload(run));
         }
     }
 

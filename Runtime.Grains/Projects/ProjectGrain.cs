@@ -260,7 +260,16 @@ public sealed partial class ProjectGrain(Configurations.ConfigurationStore confi
 
     public Task WorkloadStopped(Guid assignmentId)
     {
-        if (Exists && State.AssignmentId == assignmentId && State.Status == ProjectStatus.Stopping)
+        if (!Exists || State.AssignmentId != assignmentId)
+            return Task.CompletedTask;
+        if (State.Status is ProjectStatus.Deployed or ProjectStatus.Deploying)
+        {
+            // Not asked by the project: its environment was retired with force, which stops what runs there.
+            State.CandidateAssignmentId = null;
+            Stopped();
+            State.Notice = $"Stopped at {Context.Now:u}: its environment stopped the app (retired). Choose another environment and start it again.";
+        }
+        else if (State.Status == ProjectStatus.Stopping)
             Stopped();
         return Task.CompletedTask;
     }

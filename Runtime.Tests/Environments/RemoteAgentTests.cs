@@ -117,8 +117,22 @@ public sealed class RemoteAgentTests(ApiFixture api) : IClassFixture<ApiFixture>
         _agent = StartAgent(id, token);
         await StatusAsync(path, "Online", 30);
         Assert.Equal("hello from the edge", await api.Owner().GetStringAsync($"/apps/default/{slug}/"));
-        Assert.Equal(202, (int)(await api.Owner().PostAsync($"{project}/stop", null)).StatusCode);
-        await Eventually.Get(async () => await (await api.Owner().GetAsync(project)).Json(),
+        // The agent measures its heartbeats' round trip and sends it with the next.
+        var troubleshooting = await Eventually.Get(async () => await (await api.Owner().GetAsync($"{path}/troubleshoot")).Json(),
+            t => t.GetProperty("network").GetProperty("roundTripMs").ValueKind == JsonValueKind.Number, TimeSpan.FromSeconds(10), "a round trip");
+        Assert.True(troubleshooting.GetProperty("network").GetProperty("roundTripMs").GetDouble() > 0);
+
+        // Retiring refuses while the agent runs the app; forced, it stops the app first.
+        await Eventually.Get(async () => await (await api.Owner().GetAsync(path)).Json(),
+            e => e.GetProperty("agent").GetProperty("workloads").GetInt32() == 1, TimeSpan.FromSeconds(10), "the agent to report the app it took over");
+        var running = await (await api.Owner().PostAsync($"{path}/retire", null)).AssertProblem(409, "illegal-transition");
+        Assert.Contains("runs 1 workload", running.GetProperty("detail").GetString());
+        var retiring = await (await api.Owner().PostAsync($"{path}/retire?force=true", null)).Json();
+        Assert.StartsWith("retiring since", retiring.GetProperty("warning").GetString());
+        var stopped = await Eventually.Get(async () => await (await api.Owner().GetAsync(project)).Json(),
             p => p.GetProperty("status").GetString() == "Stopped", TimeSpan.FromSeconds(20), "the app stopped by the agent");
+        Assert.Contains("retired", stopped.GetProperty("notice").GetString());
+        await StatusAsync(path, "Retired", 10);
+        Assert.False((await (await api.Owner().GetAsync(path)).Json()).GetProperty("token").GetProperty("valid").GetBoolean());
     }
 }
