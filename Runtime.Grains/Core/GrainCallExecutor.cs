@@ -147,16 +147,23 @@ public sealed partial class GrainCallExecutor(
             }
             else
             {
-                var stateJson = new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Jsonb, Value = JsonSerializer.Serialize(grain.State, registration.StateType, GrainJson.Options) };
-                var write = Outbox.Command(version == 0 ? registration.InsertSql : registration.UpdateSql, call.Id.Key, stateJson);
-                save.BatchCommands.Add(write);
-                if (version == 0)
-                    insert = write;
+                var stateText = JsonSerializer.Serialize(grain.State, registration.StateType, GrainJson.Options);
+                // A call that leaves a never-written (or deleted) grain as it was writes nothing: a late
+                // message to a deleted grain must not bring back an empty one.
+                if (version > 0 || stateText != registration.NewStateJson)
+                {
+                    var write = Outbox.Command(version == 0 ? registration.InsertSql : registration.UpdateSql, call.Id.Key,
+                        new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Jsonb, Value = stateText });
+                    save.BatchCommands.Add(write);
+                    if (version == 0)
+                        insert = write;
+                }
             }
             context.Outbox.AppendTo(save, call.Id);
             if (registration.AnnouncesChanges)
                 save.BatchCommands.Add(Outbox.Command("SELECT pg_notify($1, $2)", Channels.Changes, call.Id.ToString()));
-            await save.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            if (save.BatchCommands.Count > 0)
+                await save.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             if (insert is { RecordsAffected: 0 })
                 return null;
         }

@@ -75,6 +75,11 @@ public sealed partial class GrainRegistration
 
     internal object NewState() => Activator.CreateInstance(StateType)!;
 
+    /// <summary>A never-written grain's state as JSON: a call that leaves it so writes nothing.</summary>
+    internal string NewStateJson => _newStateJson ??= System.Text.Json.JsonSerializer.Serialize(NewState(), StateType, GrainJson.Options);
+
+    private string? _newStateJson;
+
     private static Type? FindStateType(Type type)
     {
         for (var t = type; t is not null; t = t.BaseType)

@@ -36,6 +36,19 @@ public sealed class GrainCallTests(TestDatabase database) : IClassFixture<TestDa
     }
 
     [Fact]
+    public async Task ACallThatLeavesANeverWrittenGrainAsItWas_WritesNoRow_SoALateMessageCannotBringADeletedGrainBack()
+    {
+        var key = "untouched-" + Guid.NewGuid();
+        var counter = database.Grains.Get<ICounterGrain>(key);
+        await counter.Add(0);
+        Assert.Equal(0, await database.ScalarAsync<long>("SELECT count(*) FROM test_counters WHERE key = $1", key));
+        Assert.Equal(0, (await counter.Get()).Version);
+
+        await counter.Add(1);
+        Assert.Equal(1, await database.ScalarAsync<long>("SELECT count(*) FROM test_counters WHERE key = $1", key));
+    }
+
+    [Fact]
     public async Task ReadOnlyCall_DoesNotChangeTheVersion()
     {
         var counter = database.Grains.Get<ICounterGrain>("read-" + Guid.NewGuid());
