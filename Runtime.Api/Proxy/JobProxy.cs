@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Authentication;
+using Runtime.Api.Agents;
 using Runtime.Api.Auth;
 using Runtime.Api.Extensions;
 using Runtime.Grains;
@@ -28,7 +29,7 @@ public static partial class JobProxy
 
     private static async Task ForwardAsync(
         string workspace, string project, string job, HttpContext http, IGrainFactory grains, ProjectStore projects, RunStore runs,
-        JobActivity activity, TimeProvider time, IHttpForwarder forwarder, HttpMessageInvoker client)
+        JobActivity activity, EnvironmentGate gate, TimeProvider time, IHttpForwarder forwarder, HttpMessageInvoker client)
     {
         var basePath = $"{Prefix}/{workspace}/{project}/{job}";
         if (http.Request.Path.Value == basePath)
@@ -52,7 +53,7 @@ public static partial class JobProxy
             throw new NotFoundException("interactive job", job);
         if (route.Address is null)
         {
-            await NotRunningAsync(http, jobId.Value, grain, route, time);
+            await NotRunningAsync(http, jobId.Value, grain, route, grains, gate, time);
             return;
         }
 
@@ -94,7 +95,8 @@ public static partial class JobProxy
         return null;
     }
 
-    private static async Task NotRunningAsync(HttpContext http, Guid jobId, IJobGrain grain, JobRoute route, TimeProvider time)
+    private static async Task NotRunningAsync(
+        HttpContext http, Guid jobId, IJobGrain grain, JobRoute route, IGrainFactory grains, EnvironmentGate gate, TimeProvider time)
     {
         http.Response.Headers.RetryAfter = "1";
         if (route.Status is null && route.LastFailure is not null && time.GetUtcNow() - route.LastFailureAt < ShowFailureFor)
@@ -105,6 +107,16 @@ public static partial class JobProxy
         }
         if (route.Status is null)
         {
+            // Runs go where the project runs: nothing starts on an Offline environment.
+            try
+            {
+                await gate.RequireOnlineAsync((await grains.Get<IProjectGrain>(route.ProjectId).Get()).Environment, http.RequestAborted);
+            }
+            catch (ConflictException e)
+            {
+                await ProxyPages.RespondAsync(http, 503, "environment-offline", $"{route.Name} cannot start", e.Detail, reloadSeconds: 5);
+                return;
+            }
             var run = await grain.Trigger(RunTriggers.Visit);
             LogStartedOnVisit(http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(JobProxy)), jobId, route.Name, run.Id);
         }

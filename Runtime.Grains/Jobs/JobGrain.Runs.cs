@@ -9,7 +9,7 @@ public sealed partial class JobGrain
 {
     public async Task AgentLost(Guid runId, string reason)
     {
-        if (Exists && State.Active.FirstOrDefault(r => r.Id == runId) is { Status: RunStatus.Starting or RunStatus.Running } run)
+        if (Exists && State.Active.FirstOrDefault(r => r.Id == runId) is { AssignmentId: not null, Status: RunStatus.Pending or RunStatus.Starting or RunStatus.Running } run)
         {
             // A cancel that was on its way when the agent died still holds: the next agent ends the orphaned process.
             if (run.CancelRequested)
@@ -43,7 +43,7 @@ public sealed partial class JobGrain
         run.Environment = spec.Environment;
         run.AssignmentId = Context.Assign(new AssignmentRequest(spec.Environment, RunWorkload(run), "run",
             JsonSerializer.SerializeToElement(spec, GrainJson.Options)));
-        run.Status = RunStatus.Starting;
+        run.Status = QueuedStatus(run);
         await WatchStartAsync(run);
         await UpdateRowAsync(run, "revision = $3, warning = $4, configuration_version = $5", spec.Revision, (object?)warning ?? DBNull.Value,
             (object?)spec.Configuration?.Version ?? DBNull.Value);
@@ -51,13 +51,16 @@ public sealed partial class JobGrain
 
     public async Task StartDeadline(Guid runId)
     {
-        if (Exists && State.Active.FirstOrDefault(r => r.Id == runId) is { Status: RunStatus.Starting, AssignmentId: { } assignment } run
+        if (Exists && State.Active.FirstOrDefault(r => r.Id == runId) is { Status: RunStatus.Pending or RunStatus.Starting, AssignmentId: { } assignment } run
             && await Assignments.WorkloadStops.WithdrawAsync(Context, assignment))
         {
             var deadline = environments.Value.RunStartDeadline;
             await EndAsync(run, RunStatus.Failed, null, $"environment offline: no agent took the run within {deadline.TotalSeconds:0} s");
         }
     }
+
+    // Queued for an agent: the silos' agents are always there (Starting); a custom environment's may not be (Pending until it starts the run).
+    private static RunStatus QueuedStatus(ActiveRun run) => run.Environment == ProjectGrain.DefaultEnvironment ? RunStatus.Starting : RunStatus.Pending;
 
     // A custom environment's agent may be offline: a run it has not taken by the deadline fails instead of waiting for ever.
     private async Task WatchStartAsync(ActiveRun run)
@@ -74,7 +77,7 @@ public sealed partial class JobGrain
 
     public async Task RunStarted(Guid runId, string tokenHash)
     {
-        if (!Exists || State.Active.FirstOrDefault(r => r.Id == runId) is not { } run || run.Status != RunStatus.Starting)
+        if (!Exists || State.Active.FirstOrDefault(r => r.Id == runId) is not { Status: RunStatus.Pending or RunStatus.Starting } run)
             return;
         run.Status = RunStatus.Running;
         await UpdateRowAsync(run, "started_at = $3, token_hash = $4", Context.Now, tokenHash);

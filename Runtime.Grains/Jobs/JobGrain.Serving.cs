@@ -15,7 +15,7 @@ public sealed partial class JobGrain
     {
         RequireExists();
         var run = State.Active.FirstOrDefault();
-        return Task.FromResult(new JobRoute(State.WorkspaceId, State.Name, State.BasePath, State.Interactive, run?.Status,
+        return Task.FromResult(new JobRoute(State.WorkspaceId, State.ProjectId, State.Name, State.BasePath, State.Interactive, run?.Status,
             run?.Status == RunStatus.Running ? run.Address : null, State.IdleTimeout, run is null ? State.LastFailure : null, State.LastFailureAt));
     }
 
@@ -71,7 +71,7 @@ public sealed partial class JobGrain
         run.Environment = environment;
         run.AssignmentId = Context.Assign(new AssignmentRequest(environment, RunWorkload(run), "start",
             JsonSerializer.SerializeToElement(spec, GrainJson.Options)));
-        run.Status = RunStatus.Starting;
+        run.Status = QueuedStatus(run);
         await WatchStartAsync(run);
         await UpdateRowAsync(run, "revision = $3, warning = $4, configuration_version = $5", spec.Revision, (object?)warning ?? DBNull.Value,
             (object?)spec.Configuration?.Version ?? DBNull.Value);
@@ -79,7 +79,7 @@ public sealed partial class JobGrain
 
     public async Task WorkloadReady(Guid assignmentId, string address)
     {
-        if (!Exists || RunOf(assignmentId) is not { Status: RunStatus.Starting } run || run.CancelRequested)
+        if (!Exists || RunOf(assignmentId) is not { Status: RunStatus.Pending or RunStatus.Starting } run || run.CancelRequested)
             return;
         run.Status = RunStatus.Running;
         run.Address = address;

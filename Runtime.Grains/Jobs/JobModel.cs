@@ -189,7 +189,7 @@ public sealed record JobView(
 /// <summary>The proxy's view of an interactive job: where its running app answers, or why it does not.</summary>
 /// <param name="LastFailure">Why the last run failed, when that was the last thing that happened.</param>
 public sealed record JobRoute(
-    Guid WorkspaceId, string Name, string? BasePath, bool Interactive, RunStatus? Status, string? Address, TimeSpan IdleTimeout,
+    Guid WorkspaceId, Guid ProjectId, string Name, string? BasePath, bool Interactive, RunStatus? Status, string? Address, TimeSpan IdleTimeout,
     string? LastFailure, DateTimeOffset? LastFailureAt);
 
 public sealed record FollowView(Guid JobId, string On);

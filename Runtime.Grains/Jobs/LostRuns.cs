@@ -48,7 +48,7 @@ public sealed partial class LostRuns(
             (SELECT r.job_id, r.id, 'environment ' || e.name || ', whose agent ran it, is offline' FROM runs r
              JOIN assignments a ON a.workload_id = 'run/' || r.id::text AND a.kind = 'run' AND a.status IN ('claimed', 'completed')
              JOIN environments e ON e.key = a.environment_id
-             WHERE r.ended_at IS NULL AND r.status IN ('Starting', 'Running') AND e.state ->> 'status' = 'Offline'
+             WHERE r.ended_at IS NULL AND r.status IN ('Pending', 'Starting', 'Running') AND e.state ->> 'status' = 'Offline'
              LIMIT 100)
             """))
         {

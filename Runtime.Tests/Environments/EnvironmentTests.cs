@@ -96,6 +96,12 @@ public sealed class EnvironmentTests(ApiFixture api) : IClassFixture<ApiFixture>
         var problem = await (await api.Owner().PostAsync($"{project}/deploy", null)).AssertProblem(409, "conflict");
         Assert.Matches("environment edge-offline is offline since [0-9-]+ [0-9:]+Z", problem.GetProperty("detail").GetString());
         await (await api.Owner().PostAsJsonAsync($"{project}/runs", new { path = "job.py" })).AssertProblem(409, "conflict");
+        await (await api.Owner().PostAsJsonAsync($"{project}/serve", new { path = "notebook.py" })).AssertProblem(409, "conflict");
+        // A visit to an interactive job does not start it there either; it says why.
+        var job = await (await api.Owner().PostAsJsonAsync($"{project}/jobs", new { name = "explore", path = "notebook.py", interactive = true })).Json();
+        var visit = await (await api.Owner().GetAsync(job.GetProperty("url").GetString())).AssertProblem(503, "environment-offline");
+        Assert.Contains("environment edge-offline is offline since", visit.GetProperty("detail").GetString());
+        Assert.Equal(0, (await (await api.Owner().GetAsync($"{project}/jobs/explore/runs")).Json()).GetProperty("items").GetArrayLength());
         await (await api.Owner().PatchAsJsonAsync(project, new { environment = "no-such-place" })).AssertProblem(400, "validation");
     }
 
@@ -116,6 +122,9 @@ public sealed class EnvironmentTests(ApiFixture api) : IClassFixture<ApiFixture>
 
         var job = await api.Owner().PostAsJsonAsync($"{project}/jobs", new { name = "tick", path = "job.py", schedule = new { cron = "* * * * * *" } });
         Assert.True(201 == (int)job.StatusCode, await job.Content.ReadAsStringAsync());
+        var pending = await Eventually.Get(async () => await (await api.Owner().GetAsync($"{project}/jobs/tick/runs")).Json(),
+            r => r.GetProperty("items").GetArrayLength() > 0, TimeSpan.FromSeconds(10), "a scheduled run");
+        Assert.Equal("Pending", pending.GetProperty("items")[0].GetProperty("status").GetString());
         var failed = await Eventually.Get(async () => await (await api.Owner().GetAsync($"{project}/jobs/tick/runs")).Json(),
             r => r.GetProperty("items").EnumerateArray().Any(x => x.GetProperty("status").GetString() == "Failed"), TimeSpan.FromSeconds(20), "a run to fail");
         var run = failed.GetProperty("items").EnumerateArray().Last(x => x.GetProperty("status").GetString() == "Failed");
