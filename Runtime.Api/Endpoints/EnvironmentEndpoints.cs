@@ -20,8 +20,8 @@ public static class EnvironmentEndpoints
 
     public sealed record RotateRequest(int? GraceSeconds);
 
-    /// <summary>A token as it is issued: shown this once, with the command that runs the agent.</summary>
-    public sealed record IssuedEnvironmentToken(string Token, string AgentCommand, EnvironmentView Environment);
+    /// <summary>A token as it is issued: shown this once, with the command that runs the agent (null on a retried create: rotate for a new one).</summary>
+    public sealed record IssuedEnvironmentToken(string? Token, string? AgentCommand, EnvironmentView Environment, string? Notice = null);
 
     public static RouteGroupBuilder MapEnvironmentEndpoints(this RouteGroupBuilder api)
     {
@@ -73,8 +73,15 @@ public static class EnvironmentEndpoints
         if (request.Name is { } name && await store.FindAsync(projectId, name.Trim(), http.RequestAborted) is { } existing && existing != id)
             throw new ConflictException("Environment exists", $"The project already has an environment named '{name.Trim()}'; choose another name.");
         var token = NewToken();
-        var view = await grains.Get<IEnvironmentGrain>(id).Create(new NewEnvironment(caller.WorkspaceId, projectId, request.Name, request.Description, request.Labels, ApiTokens.Hash(token)));
-        return TypedResults.Created($"/api/workspaces/{caller.WorkspaceSlug}/projects/{project}/environments/{view.Name}", Issued(http, token, view));
+        var created = await grains.Get<IEnvironmentGrain>(id).Create(new NewEnvironment(caller.WorkspaceId, projectId, request.Name, request.Description, request.Labels, ApiTokens.Hash(token)));
+        var location = $"/api/workspaces/{caller.WorkspaceSlug}/projects/{project}/environments/{created.Environment.Name}";
+        if (!created.Created)
+        {
+            // A retried create (same Idempotency-Key): the token was shown the first time and is not kept.
+            return TypedResults.Ok(new IssuedEnvironmentToken(null, null, created.Environment,
+                "The environment was created by an earlier request with this Idempotency-Key; its token was shown then. Rotate it (POST …/token/rotate) for a new one."));
+        }
+        return TypedResults.Created(location, Issued(http, token, created.Environment));
     }
 
     private static async Task<EnvironmentView> Update(

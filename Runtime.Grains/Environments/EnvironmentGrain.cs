@@ -16,7 +16,7 @@ public sealed partial class EnvironmentGrain(IOptions<EnvironmentOptions> option
 
     private EnvironmentOptions Options => options.Value;
 
-    public Task<EnvironmentView> Create(NewEnvironment environment)
+    public Task<CreatedEnvironment> Create(NewEnvironment environment)
     {
         var validation = new Validation();
         var name = environment.Name?.Trim() ?? "";
@@ -30,7 +30,7 @@ public sealed partial class EnvironmentGrain(IOptions<EnvironmentOptions> option
         if (Exists)
         {
             if (State.ProjectId == environment.ProjectId && State.Name == name)
-                return Task.FromResult(View());
+                return Task.FromResult(new CreatedEnvironment(View(), false));
             throw new ConflictException("Environment exists", $"Environment {Context.Id.Key} already exists as '{State.Name}'.");
         }
         State = new EnvironmentState
@@ -46,7 +46,7 @@ public sealed partial class EnvironmentGrain(IOptions<EnvironmentOptions> option
             TokenHash = environment.TokenHash,
             TokenIssuedAt = Context.Now,
         };
-        return Task.FromResult(View());
+        return Task.FromResult(new CreatedEnvironment(View(), true));
     }
 
     public Task<EnvironmentView> Get()

@@ -115,5 +115,5 @@ public sealed record AgentProcess(EnvironmentStatus Status, DateTimeOffset? Last
 
 public sealed record NetworkPath(DateTimeOffset? LastContactAt, double? SecondsSinceContact, double? RoundTripMs);
 
-/// <summary>An issued token: shown once, with the environment it opens.</summary>
-public sealed record IssuedToken(string Token, EnvironmentView Environment);
+/// <param name="Created">False when it already existed (the token given this time was not kept).</param>
+public sealed record CreatedEnvironment(EnvironmentView Environment, bool Created);

@@ -6,24 +6,11 @@ namespace Runtime.Grains.Environments;
 public sealed class EnvironmentStore(NpgsqlDataSource dataSource, TimeProvider time)
 {
     /// <summary>The project's environment named (or with the id) <paramref name="idOrName"/>, or null.</summary>
-    public async Task<Guid?> FindAsync(Guid projectId, string idOrName, CancellationToken ct = default)
-    {
-        await using var command = dataSource.CreateCommand("SELECT key FROM environments WHERE project_id = $1 AND (name = $2 OR key = $2)");
-        command.Parameters.Add(new NpgsqlParameter { Value = projectId.ToString("D") });
-        command.Parameters.Add(new NpgsqlParameter { Value = idOrName });
-        return await command.ExecuteScalarAsync(ct) is string key ? Guid.Parse(key) : null;
-    }
+    public Task<Guid?> FindAsync(Guid projectId, string idOrName, CancellationToken ct = default) =>
+        Storage.ProjectParts.FindAsync(dataSource, "environments", projectId, idOrName, ct);
 
-    public async Task<IReadOnlyList<Guid>> ListAsync(Guid projectId, CancellationToken ct = default)
-    {
-        await using var command = dataSource.CreateCommand("SELECT key FROM environments WHERE project_id = $1 ORDER BY created_at DESC, key DESC LIMIT 1000");
-        command.Parameters.Add(new NpgsqlParameter { Value = projectId.ToString("D") });
-        var keys = new List<Guid>();
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-            keys.Add(Guid.Parse(reader.GetString(0)));
-        return keys;
-    }
+    public Task<IReadOnlyList<Guid>> ListAsync(Guid projectId, CancellationToken ct = default) =>
+        Storage.ProjectParts.ListAsync(dataSource, "environments", projectId, ct);
 
     /// <summary>The environment an agent's token opens: its current token, or the rotated-out one within its grace. Null for any other.</summary>
     public async Task<AgentCredentials?> ByTokenAsync(string tokenHash, CancellationToken ct = default)

@@ -6,7 +6,8 @@ namespace Runtime.Grains.Environments;
 /// </summary>
 public interface IEnvironmentGrain : IGrainWithGuidKey
 {
-    Task<EnvironmentView> Create(NewEnvironment environment);
+    /// <summary>Creates it with its token's hash; the same create again (an idempotent retry) answers it as it is, not created.</summary>
+    Task<CreatedEnvironment> Create(NewEnvironment environment);
 
     [ReadOnly]
     Task<EnvironmentView> Get();

@@ -8,13 +8,8 @@ namespace Runtime.Grains.Jobs;
 public sealed class RunStore(NpgsqlDataSource dataSource)
 {
     /// <summary>The project's job named <paramref name="idOrName"/>, or null.</summary>
-    public async Task<Guid?> FindJobAsync(Guid projectId, string idOrName, CancellationToken ct = default)
-    {
-        await using var command = dataSource.CreateCommand("SELECT key FROM jobs WHERE project_id = $1 AND (name = $2 OR key = $2)");
-        command.Parameters.Add(new NpgsqlParameter { Value = projectId.ToString("D") });
-        command.Parameters.Add(new NpgsqlParameter { Value = idOrName });
-        return await command.ExecuteScalarAsync(ct) is string key ? Guid.Parse(key) : null;
-    }
+    public Task<Guid?> FindJobAsync(Guid projectId, string idOrName, CancellationToken ct = default) =>
+        Storage.ProjectParts.FindAsync(dataSource, "jobs", projectId, idOrName, ct);
 
     /// <summary>The interactive job a public link's token (its SHA-256) opens, or null when no job has that link enabled.</summary>
     public async Task<PublicLinkTarget?> PublicLinkAsync(string tokenHash, CancellationToken ct = default)
@@ -29,16 +24,8 @@ public sealed class RunStore(NpgsqlDataSource dataSource)
             reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2));
     }
 
-    public async Task<IReadOnlyList<Guid>> JobsAsync(Guid projectId, CancellationToken ct = default)
-    {
-        await using var command = dataSource.CreateCommand("SELECT key FROM jobs WHERE project_id = $1 ORDER BY created_at DESC, key DESC LIMIT 1000");
-        command.Parameters.Add(new NpgsqlParameter { Value = projectId.ToString("D") });
-        var keys = new List<Guid>();
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-            keys.Add(Guid.Parse(reader.GetString(0)));
-        return keys;
-    }
+    public Task<IReadOnlyList<Guid>> JobsAsync(Guid projectId, CancellationToken ct = default) =>
+        Storage.ProjectParts.ListAsync(dataSource, "jobs", projectId, ct);
 
     /// <summary>A job's runs, newest first.</summary>
     public async Task<Page<RunView>> RunsAsync(Guid jobId, Cursor? after, int limit, CancellationToken ct = default)

@@ -205,6 +205,28 @@ public sealed class EnvironmentTests(ApiFixture api) : IClassFixture<ApiFixture>
     }
 
     [Fact]
+    public async Task ARetriedCreate_AnswersTheEnvironmentWithoutANewToken_AndTheFirstTokenKeepsWorking()
+    {
+        var project = await ProjectAsync();
+        async Task<HttpResponseMessage> CreateAsync()
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"{project}/environments") { Content = JsonContent.Create(new { name = "edge-retried" }) };
+            request.Headers.Add("Idempotency-Key", "create-edge-retried");
+            return await api.Owner().SendAsync(request);
+        }
+        var first = await CreateAsync();
+        Assert.Equal(201, (int)first.StatusCode);
+        var token = (await first.Json()).GetProperty("token").GetString()!;
+        var again = await CreateAsync();
+        Assert.Equal(200, (int)again.StatusCode);
+        var body = await again.Json();
+        Assert.Equal(JsonValueKind.Null, body.GetProperty("token").ValueKind);
+        Assert.Contains("Rotate", body.GetProperty("notice").GetString());
+        var agent = Guid.NewGuid();
+        Assert.Equal(200, (int)(await HeartbeatAsync(Agent(token, agent), agent)).StatusCode);
+    }
+
+    [Fact]
     public async Task EnvironmentBadInputs_Are400_AndOnlyOwnersManageThem()
     {
         var project = await ProjectAsync();
