@@ -44,6 +44,8 @@ public static class EnvironmentEndpoints
                 return await validation.ValidateAsync(id, http.RequestAborted);
             }).WithName("ValidateEnvironment").RequireRole(Role.Member)
             .WithSummary("The environment's checklist (also run before every deploy): agent online, token valid, settings there, each connection reachable from the agent, each data path usable there");
+        environments.MapPost("/{environment}/restart", Restart).WithName("RestartEnvironment").RequireRole(Role.Member)
+            .WithSummary("Restart every app Deployed in the environment (each starts a fresh workload beside the serving one and switches when healthy); 409 while it is offline");
         environments.MapPost("/{environment}/token/rotate", Rotate).WithName("RotateEnvironmentToken").RequireRole(Role.Owner)
             .WithSummary("Issue a new agent token (shown once); the old one keeps working for graceSeconds (default 600)");
         environments.MapPost("/{environment}/token/revoke", async (string project, string environment, HttpContext http, IGrainFactory grains, ProjectStore projects, EnvironmentStore store) =>
@@ -101,6 +103,20 @@ public static class EnvironmentEndpoints
         }
         var others = body.EnumerateObject().Select(p => p.Name).Where(n => n is not ("description" or "labels")).ToList();
         return await (await FindAsync(project, environment, http, grains, projects, store)).Update(new EnvironmentUpdate(description, labels, others));
+    }
+
+    public sealed record RestartedEnvironment(EnvironmentView Environment, IReadOnlyList<string> Restarted);
+
+    private static async Task<IResult> Restart(
+        string project, string environment, HttpContext http, IGrainFactory grains, ProjectStore projects, EnvironmentStore store, Runtime.Api.Agents.EnvironmentGate gate)
+    {
+        var grain = await FindAsync(project, environment, http, grains, projects, store);
+        var view = await grain.Get();
+        await gate.RequireOnlineAsync(view.Id.ToString("D"), http.RequestAborted);
+        var restarted = new List<string>();
+        foreach (var id in await projects.DeployedInAsync(view.Id.ToString("D"), http.RequestAborted))
+            restarted.Add((await grains.Get<IProjectGrain>(id).Restart()).Slug);
+        return TypedResults.Accepted((string?)null, new RestartedEnvironment(view, restarted));
     }
 
     private static async Task<IssuedEnvironmentToken> Rotate(

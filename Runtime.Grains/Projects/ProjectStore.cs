@@ -18,6 +18,18 @@ public sealed class ProjectStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary><paramref name="slug"/> if free in the workspace, else the first free <c>slug-2</c>, <c>slug-3</c> …</summary>
+    /// <summary>The projects that run in environment <paramref name="environment"/> (its id) and are Deployed there.</summary>
+    public async Task<IReadOnlyList<Guid>> DeployedInAsync(string environment, CancellationToken ct = default)
+    {
+        await using var command = dataSource.CreateCommand("SELECT key FROM projects WHERE state ->> 'environment' = $1 AND state ->> 'status' = 'Deployed'");
+        command.Parameters.Add(new NpgsqlParameter { Value = environment });
+        var keys = new List<Guid>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+            keys.Add(Guid.Parse(reader.GetString(0)));
+        return keys;
+    }
+
     public async Task<string> FreeSlugAsync(Guid workspaceId, string slug, CancellationToken ct = default)
     {
         await using var command = dataSource.CreateCommand("SELECT slug FROM projects WHERE workspace_id = $1 AND (slug = $2 OR slug LIKE $2 || '-%')");

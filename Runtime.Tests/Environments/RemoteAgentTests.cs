@@ -54,7 +54,7 @@ public sealed class RemoteAgentTests(ApiFixture api) : IClassFixture<ApiFixture>
     [Fact]
     public async Task RemoteAgent_ServesTheEnvironment_GoesOfflineWhenKilled_AndTakesTheAppOverWhenBack()
     {
-        using var repository = GitTestRepository.Create(new Dictionary<string, string> { ["app.py"] = TestApps.Flask("the edge"), ["job.py"] = TestAppsForJobs.Idle });
+        using var repository = GitTestRepository.Create(new Dictionary<string, string> { ["app.py"] = TestApps.Breakable.Replace("hello from breakable", "hello from the edge", StringComparison.Ordinal), ["job.py"] = TestAppsForJobs.Idle });
         var created = await api.Owner().PostAsJsonAsync("/api/workspaces/default/projects", new
         {
             name = "Remote " + Guid.NewGuid().ToString("N")[..8], appType = "dash", pythonEnvironment = "default", repositoryUrl = repository.FileUrl, branch = "main", path = "app.py",
@@ -80,6 +80,12 @@ public sealed class RemoteAgentTests(ApiFixture api) : IClassFixture<ApiFixture>
         var logs = await Eventually.Get(async () => await (await api.Owner().GetAsync($"{project}/logs?tail=100")).Json(),
             l => l.EnumerateArray().Any(x => x.GetProperty("line").GetString()!.StartsWith("serving under", StringComparison.Ordinal)), TimeSpan.FromSeconds(10), "the app's log, shipped by the agent");
         Assert.NotEmpty(logs.EnumerateArray());
+
+        // Restarting the environment restarts its apps there: a fresh workload beside the serving one, then switched to.
+        var pid = await api.Owner().GetStringAsync($"/apps/default/{slug}/pid");
+        var restarted = await (await api.Owner().PostAsync($"{path}/restart", null)).Json();
+        Assert.Equal([slug], restarted.GetProperty("restarted").EnumerateArray().Select(s => s.GetString()));
+        await Eventually.Get(() => api.Owner().GetStringAsync($"/apps/default/{slug}/pid"), p => p != pid, TimeSpan.FromSeconds(30), "the restarted app to serve");
 
         // A connection the agent cannot reach fails its check with the address and why, and blocks the next deploy.
         var closedPort = FreePort.Next();
