@@ -7,7 +7,6 @@ using Runtime.Grains.Jobs;
 using Runtime.Grains.Logs;
 using Runtime.Grains.Paging;
 using Runtime.Grains.Projects;
-using Runtime.Grains.Tokens;
 using Runtime.Grains.Workspaces;
 
 namespace Runtime.Api.Endpoints;
