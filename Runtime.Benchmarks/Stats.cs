@@ -10,4 +10,7 @@ internal static class Stats
         var sorted = values.Order().ToList();
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
+
+    /// <summary>How a figure compares with its target, as every benchmark prints it.</summary>
+    public static string Verdict(bool pass) => pass ? "PASS" : "MISS";
 }

@@ -129,7 +129,7 @@ internal static class AppsBenchmark
         Row("    first healthy probe", s.FirstHealthy);
         Row("  total (POST deploy → Deployed seen)", s.Ready);
         Row($"direct start, {s.Runs} runs (spawn python3 app.py → first 200)", s.Direct);
-        Console.WriteLine($"{$"added start overhead p50 (target <= {OverheadTargetMs:0} ms)",-58}{s.OverheadP50,9:0.0}   {Verdict(s.OverheadP50 <= OverheadTargetMs)}");
+        Console.WriteLine($"{$"added start overhead p50 (target <= {OverheadTargetMs:0} ms)",-58}{s.OverheadP50,9:0.0}   {Stats.Verdict(s.OverheadP50 <= OverheadTargetMs)}");
         if (!s.Phased)
             Console.WriteLine($"note: {NoPhases}.");
     }
@@ -143,9 +143,9 @@ internal static class AppsBenchmark
             Load($"    direct  {address}", p.Direct);
             Load($"    proxy   {apiUrl}", p.Proxied);
         }
-        Console.WriteLine($"{$"p50 overhead, {loaded.Plan.Connections} connections (target <= {ProxyOverheadTargetMs:0} ms)",-52}{"",8}{loaded.P50OverheadMs,9:0.00}   {Verdict(loaded.P50OverheadMs <= ProxyOverheadTargetMs)}");
+        Console.WriteLine($"{$"p50 overhead, {loaded.Plan.Connections} connections (target <= {ProxyOverheadTargetMs:0} ms)",-52}{"",8}{loaded.P50OverheadMs,9:0.00}   {Stats.Verdict(loaded.P50OverheadMs <= ProxyOverheadTargetMs)}");
         Console.WriteLine($"{$"p50 overhead, {single.Plan.Connections} connection (context)",-52}{"",8}{single.P50OverheadMs,9:0.00}");
-        Console.WriteLine($"{$"throughput ratio, {loaded.Plan.Connections} connections (target >= {ThroughputTarget})",-52}{loaded.ThroughputRatio,8:0.00}{"",9}   {Verdict(loaded.ThroughputRatio >= ThroughputTarget)}");
+        Console.WriteLine($"{$"throughput ratio, {loaded.Plan.Connections} connections (target >= {ThroughputTarget})",-52}{loaded.ThroughputRatio,8:0.00}{"",9}   {Stats.Verdict(loaded.ThroughputRatio >= ThroughputTarget)}");
     }
 
     private static void Row(string label, Percentiles? value) =>
@@ -156,5 +156,4 @@ internal static class AppsBenchmark
 
     private static string Cell(double? value) => value is { } v ? v.ToString("0.0") : "n/a";
 
-    private static string Verdict(bool pass) => pass ? "PASS" : "MISS";
 }
