@@ -249,5 +249,4 @@ internal static class AgentsBenchmark
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
         return (long.Parse(fields[11]) + long.Parse(fields[12])) / 100.0;
     }
-
 }

@@ -155,5 +155,4 @@ internal static class AppsBenchmark
         Console.WriteLine($"{label,-52}{r.RequestsPerSecond,8:0}{r.P50,9:0.00}{r.P99,9:0.00}{r.Requests,10}{r.Errors,8}");
 
     private static string Cell(double? value) => value is { } v ? v.ToString("0.0") : "n/a";
-
 }

@@ -213,5 +213,4 @@ internal static class RunsBenchmark
     };
 
     private static double NowSeconds() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
-
 }
