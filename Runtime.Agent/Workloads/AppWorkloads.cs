@@ -20,7 +20,7 @@ internal sealed partial class AppWorkloads(
     IOptions<AgentOptions> options, TimeProvider time, ILogger<AppWorkloads> logger) : IDisposable
 {
     private const string StoppedWhileStarting = "stopped while starting";
-    private readonly HttpProbe _probe = new();
+    private readonly HealthProbe _probe = new();
 
     public async Task StartAsync(AgentAssignment assignment, CancellationToken ct)
     {
@@ -230,7 +230,7 @@ internal sealed partial class AppWorkloads(
         var process = new ProcessSpec(record.WorkloadId, app.Command, record.AppDirectory, environment, workload.Secrets,
             MemoryLimit: options.Value.MemoryLimitBytes, OutputDirectory: record.OutputDirectory);
         // Probed on loopback: the app listens there whether it binds to loopback or to every interface.
-        var health = app.HealthPath is null ? null : new Uri($"http://127.0.0.1:{record.Port}{app.HealthPath}");
+        var health = app.HealthUri(record.Port);
         var current = record;
         return new AppSupervisor(process, health, options.Value, _probe, logs, logger, $"workload {record.WorkloadId} ({record.AssignmentId})")
         {

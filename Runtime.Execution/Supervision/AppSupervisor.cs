@@ -21,7 +21,7 @@ public enum StartOutcome
 /// <see cref="AgentOptions.MaxRestarts"/> restarts in a row that do not bring it back, it has failed.
 /// </summary>
 public sealed partial class AppSupervisor(
-    ProcessSpec spec, Uri? health, AgentOptions options, HttpProbe probe, ILogSink sink, ILogger logger, string project)
+    ProcessSpec spec, Uri? health, AgentOptions options, HealthProbe probe, ILogSink sink, ILogger logger, string project)
 {
     private readonly CancellationTokenSource _stopping = new();
     private readonly RecentLines _recent = new(sink, 20);
@@ -126,7 +126,7 @@ public sealed partial class AppSupervisor(
         var crashed = workload.Exited.IsCompleted;
         var why = crashed
             ? $"the app exited with code {(await workload.Exited).ExitCode} while starting"
-            : $"the app did not answer its health probe ({health!.AbsolutePath}) within {options.ReadinessTimeout.TotalSeconds:0} s";
+            : $"the app did not answer its health probe ({Probed(health!)}) within {options.ReadinessTimeout.TotalSeconds:0} s";
         await workload.StopAsync("not ready");
         FailureReason = why + _recent.Describe();
         return (StartOutcome.Failed, crashed);
@@ -152,7 +152,7 @@ public sealed partial class AppSupervisor(
             if (await probe.CheckAsync(health, CancellationToken.None))
                 failures = 0;
             else if (++failures >= options.ProbeFailures)
-                return $"{failures} health probes of {health.AbsolutePath} failed in a row";
+                return $"{failures} health probes of {Probed(health)} failed in a row";
         }
         return null;
     }
@@ -172,6 +172,8 @@ public sealed partial class AppSupervisor(
     }
 
     public string Describe() => _recent.Describe();
+
+    private static string Probed(Uri health) => health.Scheme == "tcp" ? $"a connection to port {health.Port}" : health.AbsolutePath;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Project}: started pid {Pid}")]
     private partial void LogStarted(string project, int pid);

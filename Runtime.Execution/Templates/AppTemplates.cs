@@ -10,8 +10,17 @@ namespace Runtime.Execution.Templates;
 /// <param name="Python">The interpreter when there is no venv (default python3 on PATH).</param>
 public sealed record TemplateInput(string AppType, string Path, int Port, string Host, string BasePath, string WorkDirectory, string? VenvBin, string? Python = null);
 
-/// <summary>A rendered template: the argument vector, the environment it adds, and the health path (null: not a server).</summary>
-public sealed record RenderedApp(IReadOnlyList<string> Command, IReadOnlyDictionary<string, string> Environment, string? HealthPath);
+/// <summary>A rendered template: the argument vector, the environment it adds, and the health path (null: not a server; <c>tcp</c>: any server accepting connections).</summary>
+public sealed record RenderedApp(IReadOnlyList<string> Command, IReadOnlyDictionary<string, string> Environment, string? HealthPath)
+{
+    /// <summary>What to probe when the app listens on loopback port <paramref name="port"/>; null for what is not a server.</summary>
+    public Uri? HealthUri(int port) => HealthPath switch
+    {
+        null => null,
+        "tcp" => new Uri($"tcp://127.0.0.1:{port}"),
+        _ => new Uri($"http://127.0.0.1:{port}{HealthPath}"),
+    };
+}
 
 /// <summary>
 /// App-type templates as data (<c>app-templates.json</c>, DESIGN §4): a command with placeholders

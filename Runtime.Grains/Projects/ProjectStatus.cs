@@ -31,4 +31,7 @@ public enum AppType
     Airflow,
     OpenWebUI,
     Marimo,
+
+    /// <summary>Any server the script starts on $PORT (an MCP server, an API), under $RUNTIME_BASE_PATH; healthy once it accepts connections.</summary>
+    Python,
 }

@@ -49,7 +49,7 @@ public sealed partial class EmbeddedAgent(
 
     /// <summary>Starts and runs asked to stop while they were being prepared (or, for a run, while it stops).</summary>
     private readonly ConcurrentDictionary<Guid, byte> _stopped = new();
-    private readonly HttpProbe _probe = new();
+    private readonly HealthProbe _probe = new();
     private readonly RecordOwner _owner = RecordOwner.Current(dataSource);
 
     /// <param name="Grain">The app's owner: a project, or an interactive job.</param>
@@ -238,7 +238,7 @@ public sealed partial class EmbeddedAgent(
         var platform = app.Environment.Append(KeyValuePair.Create("RUNTIME_PROFILE", spec.Profile));
         var process = new ProcessSpec(record.WorkloadId, app.Command, Path.Combine(record.Directory, "app"), settings.With(platform), secrets,
             MemoryLimit: options.Value.MemoryLimitBytes, OutputDirectory: Path.Combine(record.Directory, "output"));
-        var health = app.HealthPath is null ? null : new Uri($"http://127.0.0.1:{record.Port}{app.HealthPath}");
+        var health = app.HealthUri(record.Port);
         var current = record;
         return new AppSupervisor(process, health, options.Value, _probe, logs, logger, record.Grain.ToString())
         {

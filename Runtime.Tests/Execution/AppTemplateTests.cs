@@ -31,6 +31,19 @@ public sealed class AppTemplateTests
     }
 
     [Fact]
+    public void Python_RunsAnyServerOnItsPort_AndIsHealthyOnceItAcceptsConnections()
+    {
+        var app = Render("python");
+
+        Assert.Equal(["/venvs/abc/bin/python", "src/app.py"], app.Command);
+        Assert.Equal("41234", app.Environment["PORT"]);
+        Assert.Equal("/apps/default/sales/", app.Environment["RUNTIME_BASE_PATH"]);
+        Assert.Equal(new Uri("tcp://127.0.0.1:41234"), app.HealthUri(41234));
+        Assert.Equal(new Uri("http://127.0.0.1:41234/apps/default/sales/"), Render("dash").HealthUri(41234));
+        Assert.Null(Render("batch").HealthUri(41234));
+    }
+
+    [Fact]
     public void Airflow_RunsStandaloneWithItsHomeAndDagsFolder()
     {
         var app = Render("airflow");

@@ -20,7 +20,7 @@ public sealed class InteractiveJobTests(ApiFixture api) : IClassFixture<ApiFixtu
     // A project whose repository holds serve.py (a Flask app that answers /env with its settings), fetched but not deployed.
     private async Task<(string Project, string Slug, GitTestRepository Repository)> ProjectAsync()
     {
-        var repository = GitTestRepository.Create(new Dictionary<string, string> { ["app.py"] = TestAppsForJobs.Idle, ["serve.py"] = TestApps.Settings, ["ws.py"] = TestApps.WebSocketEcho });
+        var repository = GitTestRepository.Create(new Dictionary<string, string> { ["app.py"] = TestAppsForJobs.Idle, ["serve.py"] = TestApps.Settings, ["ws.py"] = TestApps.WebSocketEcho, ["mcp.py"] = McpLike });
         var response = await api.Owner().PostAsJsonAsync("/api/workspaces/default/projects", new
         {
             name = "Serve " + Guid.NewGuid().ToString("N")[..8], appType = "dash", pythonEnvironment = "default", repositoryUrl = repository.FileUrl, branch = "main", path = "app.py",
@@ -34,9 +34,27 @@ public sealed class InteractiveJobTests(ApiFixture api) : IClassFixture<ApiFixtu
         return (project, slug, repository);
     }
 
-    private async Task<JsonElement> InteractiveJobAsync(string project, int idleTimeoutSeconds, string path = "serve.py")
+    // A server that answers only <base>/mcp (404 anywhere else), as an MCP server does: no health path to probe.
+    private const string McpLike = """
+        import os
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        base = os.environ["RUNTIME_BASE_PATH"]
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                if self.path != base + "mcp":
+                    self.send_error(404)
+                    return
+                body = b"mcp here"
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+        ThreadingHTTPServer((os.environ["HOST"], int(os.environ["PORT"])), Handler).serve_forever()
+        """;
+
+    private async Task<JsonElement> InteractiveJobAsync(string project, int idleTimeoutSeconds, string path = "serve.py", string? appType = null)
     {
-        var response = await api.Owner().PostAsJsonAsync($"{project}/jobs", new { name = "explore", path, interactive = true, idleTimeoutSeconds });
+        var response = await api.Owner().PostAsJsonAsync($"{project}/jobs", new { name = "explore", path, interactive = true, idleTimeoutSeconds, appType });
         Assert.True(201 == (int)response.StatusCode, await response.Content.ReadAsStringAsync());
         return await response.Json();
     }
@@ -102,6 +120,16 @@ public sealed class InteractiveJobTests(ApiFixture api) : IClassFixture<ApiFixtu
         Assert.Equal(2, runs.Count);
         Assert.Equal(2, runs[0].GetProperty("number").GetInt32());
         Assert.Equal("Running", runs[0].GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task InteractiveJob_OfTypePython_ServesAnyServer_ReadyOnceItAcceptsConnections()
+    {
+        var (project, _, repository) = await ProjectAsync();
+        using var repo = repository;
+        var url = (await InteractiveJobAsync(project, idleTimeoutSeconds: 60, path: "mcp.py", appType: "python")).GetProperty("url").GetString()!;
+        Assert.Equal("mcp here", await (await OpenAsync(api.Owner(), url + "mcp")).Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.NotFound, (await api.Owner().GetAsync(url)).StatusCode); // the app's own 404, proxied
     }
 
     [Fact]

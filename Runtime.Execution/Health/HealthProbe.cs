@@ -2,8 +2,11 @@ using System.Diagnostics;
 
 namespace Runtime.Execution.Health;
 
-/// <summary>HTTP health probes of a workload on loopback: healthy when it answers 2xx or 3xx.</summary>
-public sealed class HttpProbe : IDisposable
+/// <summary>
+/// Health probes of a workload on loopback: over HTTP, healthy when it answers 2xx or 3xx; for a
+/// <c>tcp://</c> address (an app type that promises no health path), healthy when it accepts a connection.
+/// </summary>
+public sealed class HealthProbe : IDisposable
 {
     private readonly HttpClient _http = new(new SocketsHttpHandler { AllowAutoRedirect = false, UseProxy = false })
     {
@@ -13,12 +16,30 @@ public sealed class HttpProbe : IDisposable
     /// <summary>One probe; false on any error or non-success status.</summary>
     public async Task<bool> CheckAsync(Uri url, CancellationToken cancellationToken = default)
     {
+        if (url.Scheme == "tcp")
+            return await AcceptsAsync(url, cancellationToken);
         try
         {
             using var response = await _http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
             return (int)response.StatusCode is >= 200 and < 400;
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    private static async Task<bool> AcceptsAsync(Uri url, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(5));
+            using var client = new System.Net.Sockets.TcpClient();
+            await client.ConnectAsync(url.Host, url.Port, timeout.Token);
+            return true;
+        }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
             return false;
         }
