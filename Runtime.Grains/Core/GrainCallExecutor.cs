@@ -148,9 +148,10 @@ public sealed partial class GrainCallExecutor(
             else
             {
                 var stateText = JsonSerializer.Serialize(grain.State, registration.StateType, GrainJson.Options);
-                // A call that leaves a never-written (or deleted) grain as it was writes nothing: a late
-                // message to a deleted grain must not bring back an empty one.
-                if (version > 0 || stateText != registration.NewStateJson)
+                // A call that leaves a never-written (or deleted) grain as it was and emits nothing writes
+                // nothing: a late message to a deleted grain must not bring back an empty one. One that
+                // emits work still writes the row, which serialises its callers.
+                if (version > 0 || stateText != registration.NewStateJson || !context.Outbox.IsEmpty)
                 {
                     var write = Outbox.Command(version == 0 ? registration.InsertSql : registration.UpdateSql, call.Id.Key,
                         new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Jsonb, Value = stateText });

@@ -36,7 +36,7 @@ public sealed class GrainCallTests(TestDatabase database) : IClassFixture<TestDa
     }
 
     [Fact]
-    public async Task ACallThatLeavesANeverWrittenGrainAsItWas_WritesNoRow_SoALateMessageCannotBringADeletedGrainBack()
+    public async Task ACallThatLeavesANeverWrittenGrainAsItWas_AndEmitsNothing_WritesNoRow_SoALateMessageCannotBringADeletedGrainBack()
     {
         var key = "untouched-" + Guid.NewGuid();
         var counter = database.Grains.Get<ICounterGrain>(key);
