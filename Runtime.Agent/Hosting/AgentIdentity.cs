@@ -1,4 +1,5 @@
 using System.Reflection;
+using Runtime.Execution.Files;
 
 namespace Runtime.Agent.Hosting;
 
@@ -18,7 +19,7 @@ internal sealed record AgentIdentity(Guid Id, string Version, DateTimeOffset Sta
         if (File.Exists(path) && Guid.TryParse(File.ReadAllText(path).Trim(), out var known))
             return known;
         var id = Guid.NewGuid();
-        PrivateFiles.Write(path, id.ToString("D") + "\n");
+        PrivateFile.Write(path, id.ToString("D") + "\n");
         return id;
     }
 

@@ -1,5 +1,5 @@
-using Runtime.Agent.Hosting;
 using Runtime.Execution.Agents;
+using Runtime.Execution.Files;
 
 namespace Runtime.Agent.Workloads;
 
@@ -13,7 +13,7 @@ internal static class WorkloadFiles
         var root = Path.GetFullPath(directory).TrimEnd('/') + "/";
         var targets = files.Select(f => (Path: Resolve(root, f.Key), Text: f.Value)).ToList();
         foreach (var (path, text) in targets)
-            PrivateFiles.Write(path, text);
+            PrivateFile.Write(path, text);
     }
 
     private static string Resolve(string root, string relative)

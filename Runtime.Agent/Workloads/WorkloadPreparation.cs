@@ -1,6 +1,7 @@
 using Runtime.Agent.Hosting;
 using Runtime.Agent.Logs;
 using Runtime.Execution.Agents;
+using Runtime.Execution.Files;
 using Runtime.Execution.Logs;
 using Runtime.Execution.Python;
 using Runtime.Execution.Supervision;
@@ -25,7 +26,7 @@ internal sealed partial class WorkloadPreparation(
     public async Task<string> PrepareAsync(AgentAssignment assignment, AgentWorkload workload, CancellationToken ct)
     {
         var directory = Folder(assignment.Id);
-        PrivateFiles.CreateFolder(directory);
+        PrivateFile.CreateFolder(directory);
         var app = Path.Combine(directory, "app");
         var archive = await archives.GetAsync(workload.Archive, ct);
         await ArchiveCache.UnpackAsync(archive, app, ct);

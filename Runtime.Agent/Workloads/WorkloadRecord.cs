@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Runtime.Agent.Gateway;
-using Runtime.Agent.Hosting;
 using Runtime.Execution.Agents;
+using Runtime.Execution.Files;
 
 namespace Runtime.Agent.Workloads;
 
@@ -37,7 +37,7 @@ internal sealed record WorkloadRecord(
     {
         try
         {
-            PrivateFiles.Write(System.IO.Path.Combine(Directory, FileName), JsonSerializer.Serialize(this, GatewayClient.Json), createFolder: false);
+            PrivateFile.Write(System.IO.Path.Combine(Directory, FileName), JsonSerializer.Serialize(this, GatewayClient.Json), createFolder: false);
             return true;
         }
         catch (DirectoryNotFoundException)

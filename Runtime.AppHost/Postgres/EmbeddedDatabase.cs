@@ -1,7 +1,7 @@
-using Runtime.Execution.Processes;
 using System.Security.Cryptography;
 using Npgsql;
-using Runtime.Grains.Storage;
+using Runtime.Execution.Files;
+using Runtime.Execution.Processes;
 
 namespace Runtime.AppHost.Postgres;
 

@@ -149,7 +149,7 @@ public sealed class PostgresServer : IAsyncDisposable
         {
             // initdb reads the password from a file; it must be readable by the user initdb runs as.
             passwordFile = Path.Combine(options.Directory, ".pwfile");
-            Runtime.Grains.Storage.PrivateFile.Write(passwordFile, options.Password + "\n");
+            Runtime.Execution.Files.PrivateFile.Write(passwordFile, options.Password + "\n");
             if (runAs is not null)
                 await RunAsync(["chown", runAs, passwordFile], ct);
             arguments.Add("--pwfile=" + passwordFile);

@@ -55,7 +55,7 @@ public sealed partial class IdentityBootstrap(NpgsqlDataSource dataSource, IGrai
     }
 
     /// <summary>Writes the token to a file only its owner can read (0600), replacing any older one.</summary>
-    public static void WriteTokenFile(string path, string token) => Storage.PrivateFile.Write(path, token + "\n");
+    public static void WriteTokenFile(string path, string token) => Runtime.Execution.Files.PrivateFile.Write(path, token + "\n");
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Created workspace '{Slug}' ({WorkspaceId}) with an Owner token {Prefix}…; keep that token safe, it is shown only once")]
     private partial void LogCreated(string slug, Guid workspaceId, string prefix);

@@ -53,7 +53,7 @@ public sealed class MasterKeys
 
     /// <summary>Reads the key file, creating it (0600) when missing; a concurrent creator's key wins the race.</summary>
     public static byte[] ReadOrCreateKeyFile(string path) =>
-        Decode(Storage.PrivateFile.ReadOrCreate(path, () => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))), path);
+        Decode(Runtime.Execution.Files.PrivateFile.ReadOrCreate(path, () => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))), path);
 
     private static string IdOf(byte[] key) => Convert.ToHexString(SHA256.HashData(key))[..8].ToLowerInvariant();
 

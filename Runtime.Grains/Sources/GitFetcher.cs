@@ -118,7 +118,7 @@ public sealed partial class GitFetcher(IBlobStore blobs, ILogger<GitFetcher> log
         if (request.PrivateKey is not null)
         {
             var keyFile = Path.Combine(work, "deploy_key");
-            Storage.PrivateFile.Write(keyFile, request.PrivateKey.TrimEnd() + "\n");
+            Runtime.Execution.Files.PrivateFile.Write(keyFile, request.PrivateKey.TrimEnd() + "\n");
             // GIT_SSH_COMMAND is read by a shell: our own temporary paths only, quoted.
             environment["GIT_SSH_COMMAND"] =
                 $"ssh -F /dev/null -i '{keyFile}' -o IdentitiesOnly=yes -o BatchMode=yes -o ConnectTimeout=15 " +

@@ -1,8 +1,8 @@
 using System.Text.Json;
 using Npgsql;
+using Runtime.Execution.Files;
 using Runtime.Execution.Processes;
 using Runtime.Grains;
-using Runtime.Grains.Storage;
 
 namespace Runtime.Silo.Agent;
 

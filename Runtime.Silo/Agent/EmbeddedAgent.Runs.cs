@@ -133,7 +133,7 @@ public sealed partial class EmbeddedAgent
         foreach (var (name, text) in decrypted.Files)
         {
             if (ConfigurationFiles.IsSecret(name))
-                Runtime.Grains.Storage.PrivateFile.Write(Path.Combine(folder, name), text);
+                Runtime.Execution.Files.PrivateFile.Write(Path.Combine(folder, name), text);
             else
                 File.WriteAllText(Path.Combine(folder, name), text);
         }
