@@ -93,66 +93,6 @@ public sealed record CheckResults(IReadOnlyList<CheckResult> Results);
 /// <param name="Error">Why it failed (connection refused, timed out after 3 s, no such directory, not writable …).</param>
 public sealed record CheckResult(string Name, string Target, bool Passed, string? Error, double Milliseconds);
 
-/// <summary>Running the checks, the same on every agent.</summary>
-public static class AgentCheckRunner
-{
-    public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(3);
-
-    public static async Task<CheckResults> RunAsync(AgentChecks checks, CancellationToken ct)
-    {
-        var connections = checks.Connections.Select(c => ConnectAsync(c, ct));
-        var results = (await Task.WhenAll(connections)).ToList();
-        results.AddRange(checks.Paths.Select(Path));
-        return new CheckResults(results);
-    }
-
-    private static async Task<CheckResult> ConnectAsync(ReachabilityCheck check, CancellationToken ct)
-    {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        var target = $"{check.Host}:{check.Port}";
-        try
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            timeout.CancelAfter(ConnectTimeout);
-            using var client = new System.Net.Sockets.TcpClient();
-            await client.ConnectAsync(check.Host, check.Port, timeout.Token);
-            return new CheckResult(check.Name, target, true, null, clock.Elapsed.TotalMilliseconds);
-        }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-        {
-            return new CheckResult(check.Name, target, false, $"no answer within {ConnectTimeout.TotalSeconds:0} s", clock.Elapsed.TotalMilliseconds);
-        }
-        catch (System.Net.Sockets.SocketException e)
-        {
-            return new CheckResult(check.Name, target, false, e.Message, clock.Elapsed.TotalMilliseconds);
-        }
-    }
-
-    private static CheckResult Path(PathCheck check)
-    {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        string? error = null;
-        if (!System.IO.Path.IsPathRooted(check.Path))
-            error = "not an absolute path";
-        else if (!Directory.Exists(check.Path))
-            error = "no such directory";
-        else
-        {
-            var probe = System.IO.Path.Combine(check.Path, $".runtime-check-{Guid.NewGuid():N}");
-            try
-            {
-                File.WriteAllText(probe, "");
-                File.Delete(probe);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                error = $"not writable: {e.Message}";
-            }
-        }
-        return new CheckResult(check.Name, check.Path, error is null, error, clock.Elapsed.TotalMilliseconds);
-    }
-}
-
 /// <summary>
 /// What to run, resolved by the Api: settings decrypted into <see cref="Environment"/> (the values to mask
 /// in logs in <see cref="Secrets"/>), configuration files to write into the working directory, the Python

@@ -17,29 +17,13 @@ public sealed class HealthProbe : IDisposable
     public async Task<bool> CheckAsync(Uri url, CancellationToken cancellationToken = default)
     {
         if (url.Scheme == "tcp")
-            return await AcceptsAsync(url, cancellationToken);
+            return await TcpConnect.TryAsync(url.Host, url.Port, _http.Timeout, cancellationToken) is null;
         try
         {
             using var response = await _http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
             return (int)response.StatusCode is >= 200 and < 400;
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
-        {
-            return false;
-        }
-    }
-
-    private static async Task<bool> AcceptsAsync(Uri url, CancellationToken cancellationToken)
-    {
-        try
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(TimeSpan.FromSeconds(5));
-            using var client = new System.Net.Sockets.TcpClient();
-            await client.ConnectAsync(url.Host, url.Port, timeout.Token);
-            return true;
-        }
-        catch (Exception e) when (e is System.Net.Sockets.SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
             return false;
         }
