@@ -24,6 +24,25 @@ internal static class ApiCalls
         return (memberId, body.GetProperty("token").GetString()!, body.GetProperty("id").GetGuid());
     }
 
+    /// <summary>
+    /// A project (a Dash app at app.py) on <paramref name="repositoryUrl"/>, pulled: its revision fetched, nothing
+    /// deployed. Needs a silo for the fetch. Returns its Api path and slug.
+    /// </summary>
+    public static async Task<(string Path, string Slug)> PulledProjectAsync(this ApiFixture api, string repositoryUrl, string name)
+    {
+        var response = await api.Owner().PostAsJsonAsync("/api/workspaces/default/projects", new
+        {
+            name = name + " " + Guid.NewGuid().ToString("N")[..8], appType = "dash", pythonEnvironment = "default", repositoryUrl, branch = "main", path = "app.py",
+        });
+        Assert.True(201 == (int)response.StatusCode, await response.Content.ReadAsStringAsync());
+        var slug = (await response.Json()).GetProperty("slug").GetString()!;
+        var project = $"/api/workspaces/default/projects/{slug}";
+        Assert.Equal(202, (int)(await api.Owner().PostAsync($"{project}/pull", null)).StatusCode);
+        await Eventually.Get(async () => await (await api.Owner().GetAsync(project)).Json(),
+            p => p.GetProperty("revisions").GetArrayLength() > 0 && p.GetProperty("phase").ValueKind == JsonValueKind.Null, TimeSpan.FromSeconds(20), "the pull");
+        return (project, slug);
+    }
+
     /// <summary>Asserts a ProblemDetails response of <paramref name="status"/> and <paramref name="kind"/>; returns its body.</summary>
     public static async Task<JsonElement> AssertProblem(this HttpResponseMessage response, int status, string kind)
     {

@@ -109,14 +109,7 @@ public sealed class EnvironmentTests(ApiFixture api) : IClassFixture<ApiFixture>
     public async Task AScheduledRunForAnOfflineEnvironment_WaitsPendingUntilTheDeadline_ThenFailsEnvironmentOffline()
     {
         using var repository = GitTestRepository.Create(new Dictionary<string, string> { ["app.py"] = "print('hi')\n", ["job.py"] = "print('ran')\n" });
-        var response = await api.Owner().PostAsJsonAsync("/api/workspaces/default/projects", new
-        {
-            name = "Offline " + Guid.NewGuid().ToString("N")[..8], appType = "dash", pythonEnvironment = "default", repositoryUrl = repository.FileUrl, branch = "main", path = "app.py",
-        });
-        var project = $"/api/workspaces/default/projects/{(await response.Json()).GetProperty("slug").GetString()}";
-        Assert.Equal(202, (int)(await api.Owner().PostAsync($"{project}/pull", null)).StatusCode);
-        await Eventually.Get(async () => await (await api.Owner().GetAsync(project)).Json(),
-            p => p.GetProperty("revisions").GetArrayLength() > 0 && p.GetProperty("phase").ValueKind == JsonValueKind.Null, TimeSpan.FromSeconds(20), "the pull");
+        var (project, _) = await api.PulledProjectAsync(repository.FileUrl, "Offline");
         await EnvironmentAsync(project, "edge-scheduled");
         Assert.Equal(200, (int)(await api.Owner().PatchAsJsonAsync(project, new { environment = "edge-scheduled" })).StatusCode);
 

@@ -21,16 +21,7 @@ public sealed class InteractiveJobTests(ApiFixture api) : IClassFixture<ApiFixtu
     private async Task<(string Project, string Slug, GitTestRepository Repository)> ProjectAsync()
     {
         var repository = GitTestRepository.Create(new Dictionary<string, string> { ["app.py"] = TestAppsForJobs.Idle, ["serve.py"] = TestApps.Settings, ["ws.py"] = TestApps.WebSocketEcho, ["mcp.py"] = McpLike });
-        var response = await api.Owner().PostAsJsonAsync("/api/workspaces/default/projects", new
-        {
-            name = "Serve " + Guid.NewGuid().ToString("N")[..8], appType = "dash", pythonEnvironment = "default", repositoryUrl = repository.FileUrl, branch = "main", path = "app.py",
-        });
-        Assert.True(201 == (int)response.StatusCode, await response.Content.ReadAsStringAsync());
-        var slug = (await response.Json()).GetProperty("slug").GetString()!;
-        var project = $"/api/workspaces/default/projects/{slug}";
-        Assert.Equal(202, (int)(await api.Owner().PostAsync($"{project}/pull", null)).StatusCode);
-        await Eventually.Get(async () => await (await api.Owner().GetAsync(project)).Json(),
-            p => p.GetProperty("revisions").GetArrayLength() > 0 && p.GetProperty("phase").ValueKind == JsonValueKind.Null, TimeSpan.FromSeconds(20), "the pull");
+        var (project, slug) = await api.PulledProjectAsync(repository.FileUrl, "Serve");
         return (project, slug, repository);
     }
 

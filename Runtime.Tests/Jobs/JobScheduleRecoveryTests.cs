@@ -14,14 +14,7 @@ public sealed class JobScheduleRecoveryTests(ApiFixture api) : IClassFixture<Api
     {
         var repository = GitTestRepository.Create(new Dictionary<string, string> { ["app.py"] = TestAppsForJobs.Idle, ["job.py"] = script });
         await using var silo = await api.Database.StartSiloAsync("silo-fetch");
-        var response = await api.Owner().PostAsJsonAsync("/api/workspaces/default/projects", new
-        {
-            name = "Down " + Guid.NewGuid().ToString("N")[..8], appType = "dash", pythonEnvironment = "default", repositoryUrl = repository.FileUrl, branch = "main", path = "app.py",
-        });
-        var project = $"/api/workspaces/default/projects/{(await response.Json()).GetProperty("slug").GetString()}";
-        Assert.Equal(202, (int)(await api.Owner().PostAsync($"{project}/pull", null)).StatusCode);
-        await Eventually.Get(async () => await (await api.Owner().GetAsync(project)).Json(),
-            p => p.GetProperty("revisions").GetArrayLength() > 0 && p.GetProperty("phase").ValueKind == JsonValueKind.Null, TimeSpan.FromSeconds(20), "the pull");
+        var (project, _) = await api.PulledProjectAsync(repository.FileUrl, "Down");
         return (project, repository);
     }
 

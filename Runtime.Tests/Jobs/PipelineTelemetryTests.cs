@@ -35,15 +35,8 @@ public sealed class PipelineTelemetryTests(ApiFixture api) : IClassFixture<ApiFi
     {
         await using var silo = await api.Database.StartSiloAsync("silo-telemetry", new Dictionary<string, string?> { ["Runtime:Api:Url"] = api.ListeningAddress.ToString() });
         using var repository = GitTestRepository.Create(new Dictionary<string, string> { ["app.py"] = TestAppsForJobs.Idle, ["job.py"] = Reporter });
-        var created = await api.Owner().PostAsJsonAsync("/api/workspaces/default/projects", new
-        {
-            name = "Telemetry", appType = "dash", pythonEnvironment = "default", repositoryUrl = repository.FileUrl, branch = "main", path = "app.py",
-        });
-        var project = $"/api/workspaces/default/projects/{(await created.Json()).GetProperty("slug").GetString()}";
         Assert.Empty((await (await api.Owner().GetAsync("/api/workspaces/default/pipelines")).Json()).EnumerateArray());
-        await api.Owner().PostAsync($"{project}/pull", null);
-        await Eventually.Get(async () => await (await api.Owner().GetAsync(project)).Json(),
-            p => p.GetProperty("revisions").GetArrayLength() > 0 && p.GetProperty("phase").ValueKind == JsonValueKind.Null, TimeSpan.FromSeconds(20), "the pull");
+        var (project, _) = await api.PulledProjectAsync(repository.FileUrl, "Telemetry");
         Assert.Equal(201, (int)(await api.Owner().PostAsJsonAsync($"{project}/jobs", new { name = "github", path = "job.py" })).StatusCode);
 
         var run = (await (await api.Owner().PostAsync($"{project}/jobs/github/runs", null)).Json()).GetProperty("id").GetGuid();
