@@ -22,6 +22,7 @@ public static partial class AppProxy
         services.AddHttpForwarder();
         services.AddSingleton<RouteCache>();
         services.AddSingleton<JobActivity>();
+        services.AddSingleton<JobAddresses>();
         services.AddChangeFeed();
         // One client for every app: no proxy, no redirects, no cookies, bytes passed through as they are.
         services.AddSingleton(new HttpMessageInvoker(new SocketsHttpHandler

@@ -28,7 +28,7 @@ public static partial class JobProxy
     }
 
     private static async Task ForwardAsync(
-        string workspace, string project, string job, HttpContext http, IGrainFactory grains, ProjectStore projects, RunStore runs,
+        string workspace, string project, string job, HttpContext http, IGrainFactory grains, JobAddresses addresses, RunStore runs,
         JobActivity activity, EnvironmentGate gate, TimeProvider time, IHttpForwarder forwarder, HttpMessageInvoker client)
     {
         var basePath = $"{Prefix}/{workspace}/{project}/{job}";
@@ -37,9 +37,10 @@ public static partial class JobProxy
             http.Response.Redirect($"{http.Request.PathBase}{basePath}/{http.Request.QueryString}");
             return;
         }
-        var jobId = await AuthorizeAsync(http, workspace, project, job, basePath, projects, runs, time);
-        if (jobId is null)
+        var found = await AuthorizeAsync(http, workspace, project, job, basePath, grains, addresses, runs, time);
+        if (found is not { } resolved)
             return;
+        var (jobId, route) = resolved;
         if (SameOrigin.IsForeignWrite(http.Request) && string.IsNullOrEmpty(http.Request.Headers.Authorization))
         {
             await ProxyPages.RespondAsync(http, 403, "cross-origin", "Request from another site refused",
@@ -47,17 +48,15 @@ public static partial class JobProxy
             return;
         }
 
-        var grain = grains.Get<IJobGrain>(jobId.Value);
-        var route = await grain.Route();
         if (!route.Interactive || route.BasePath != basePath)
             throw new NotFoundException("interactive job", job);
         if (route.Address is null)
         {
-            await NotRunningAsync(http, jobId.Value, grain, route, grains, gate, time);
+            await NotRunningAsync(http, jobId, grains.Get<IJobGrain>(jobId), route, grains, gate, time);
             return;
         }
 
-        using (activity.Track(jobId.Value, route.IdleTimeout))
+        using (activity.Track(jobId, route.IdleTimeout))
         {
             var error = await forwarder.SendAsync(http, route.Address, client, ForwarderRequestConfig.Empty, StripCredentials.Instance);
             if (error != ForwarderError.None && !http.Response.HasStarted)
@@ -68,9 +67,10 @@ public static partial class JobProxy
         }
     }
 
-    // A member (bearer token or browser session) or the holder of the job's public link; null once the refusal is written.
-    private static async Task<Guid?> AuthorizeAsync(
-        HttpContext http, string workspace, string project, string job, string basePath, ProjectStore projects, RunStore runs, TimeProvider time)
+    // A member (bearer token or browser session) or the holder of the job's public link, with the job's route; null once the refusal is written.
+    private static async Task<(Guid Id, JobRoute Route)?> AuthorizeAsync(
+        HttpContext http, string workspace, string project, string job, string basePath, IGrainFactory grains, JobAddresses addresses, RunStore runs,
+        TimeProvider time)
     {
         var member = await http.AuthenticateAsync(AuthenticationExtensions.AppsScheme);
         if (member.Succeeded)
@@ -79,12 +79,11 @@ public static partial class JobProxy
             var caller = http.User.Caller();
             if (workspace != caller.WorkspaceSlug && !(Guid.TryParse(workspace, out var wid) && wid == caller.WorkspaceId))
                 throw new NotFoundException("workspace", workspace);
-            var projectId = await projects.FindAsync(caller.WorkspaceId, project, http.RequestAborted) ?? throw new NotFoundException("project", project);
-            return await runs.FindJobAsync(projectId, job, http.RequestAborted) ?? throw new NotFoundException("job", job);
+            return await addresses.RouteAsync(grains, caller.WorkspaceId, project, job, http.RequestAborted);
         }
         var (link, refusal) = await PublicLinks.FromCookieAsync(http, basePath, runs, time);
         if (link is not null)
-            return link.JobId;
+            return (link.JobId, await grains.Get<IJobGrain>(link.JobId).Route());
         if (refusal is not null)
         {
             http.Response.Cookies.Delete(PublicLinks.CookieName, new CookieOptions { Path = basePath + "/" });
