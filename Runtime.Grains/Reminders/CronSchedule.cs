@@ -1,39 +1,28 @@
 using System.Collections.Concurrent;
-using NCrontab;
+using Cronos;
 
 namespace Runtime.Grains.Reminders;
 
 /// <summary>
 /// A cron expression (5 fields, 6 with seconds first, or a macro such as <c>@daily</c>) read in an
-/// IANA time zone. Across daylight-saving changes it behaves as people expect of a scheduler:
-/// a wall-clock time skipped by the spring jump fires at the jump (02:30 runs at 03:00); a time
-/// repeated by the autumn fall-back fires once, unless the hour field is a wildcard or step
-/// (<c>*/15 * * * *</c>), which fires in both passes of the repeated hour.
+/// IANA time zone, evaluated by Cronos. Across daylight-saving changes it behaves as Vixie cron:
+/// a wall-clock time skipped by the spring jump fires once, right after the gap (02:30 runs at 03:00);
+/// a time repeated by the autumn fall-back fires once, unless the expression is an interval
+/// (a <c>*</c>, range or step in the second, minute or hour field, e.g. <c>*/15 * * * *</c>),
+/// which fires in both passes of the repeated hour.
 /// </summary>
 public sealed class CronSchedule
 {
     private static readonly ConcurrentDictionary<(string Expression, string TimeZone), CronSchedule> Cache = new();
-    private static readonly TimeSpan Horizon = TimeSpan.FromDays(366 * 10);
-    private static readonly Dictionary<string, string> Macros = new(StringComparer.OrdinalIgnoreCase)
-    {
-        ["@yearly"] = "0 0 1 1 *",
-        ["@annually"] = "0 0 1 1 *",
-        ["@monthly"] = "0 0 1 * *",
-        ["@weekly"] = "0 0 * * 0",
-        ["@daily"] = "0 0 * * *",
-        ["@midnight"] = "0 0 * * *",
-        ["@hourly"] = "0 * * * *",
-    };
+    private static readonly string[] Macros = ["@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly", "@every_minute", "@every_second"];
 
-    private readonly CrontabSchedule _schedule;
-    private readonly bool _everyHour;
+    private readonly CronExpression _expression;
 
-    private CronSchedule(string expression, TimeZoneInfo timeZone, CrontabSchedule schedule, bool everyHour)
+    private CronSchedule(string expression, TimeZoneInfo timeZone, CronExpression parsed)
     {
         Expression = expression;
         TimeZone = timeZone;
-        _schedule = schedule;
-        _everyHour = everyHour;
+        _expression = parsed;
     }
 
     /// <summary>The expression as given.</summary>
@@ -53,40 +42,14 @@ public sealed class CronSchedule
             return cached;
 
         var validation = new Validation();
-        CrontabSchedule? schedule = null;
-        var everyHour = false;
-        if (string.IsNullOrWhiteSpace(expression))
-        {
-            validation.Add(expressionField, "A cron expression is required, for example \"0 2 * * *\" for 02:00 every day.");
-        }
-        else
-        {
-            var text = expression.Trim();
-            if (text.StartsWith('@'))
-                text = Macros.GetValueOrDefault(text) ?? "";
-            var fields = text.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (fields.Length is not (5 or 6))
-            {
-                validation.Add(expressionField, text.Length == 0
-                    ? $"'{expression}' is not a known macro; use one of {string.Join(", ", Macros.Keys)}."
-                    : $"'{expression}' has {fields.Length} fields; a cron expression has 5 (minute hour day-of-month month day-of-week) or 6 with seconds first.");
-            }
-            else
-            {
-                schedule = CrontabSchedule.TryParse(string.Join(' ', fields), new CrontabSchedule.ParseOptions { IncludingSeconds = fields.Length == 6 });
-                if (schedule is null)
-                    validation.Add(expressionField, $"'{expression}' is not a valid cron expression: check each field's range (minute 0-59, hour 0-23, day 1-31, month 1-12, weekday 0-6).");
-                everyHour = fields[^4].Contains('*');
-            }
-        }
-
+        var parsed = ParseExpression(expression, expressionField, validation);
         if (!TimeZoneInfo.TryFindSystemTimeZoneById(zoneId, out var zone))
             validation.Add(timeZoneField, $"'{timeZone}' is not a known IANA time zone, for example UTC, Europe/Berlin or America/New_York.");
         validation.ThrowIfInvalid();
 
-        var cron = new CronSchedule(expression!.Trim(), zone!, schedule!, everyHour);
+        var cron = new CronSchedule(expression!.Trim(), zone!, parsed!);
         if (cron.NextAfter(DateTimeOffset.UtcNow) is null)
-            throw new ValidationException(expressionField, $"'{expression}' never fires (no matching date in the next 10 years).");
+            throw new ValidationException(expressionField, $"'{expression}' never fires (no date matches it, e.g. February 31st); check the day-of-month and month fields.");
         return Cache.GetOrAdd(key, cron);
     }
 
@@ -97,105 +60,60 @@ public sealed class CronSchedule
             yield return after = next;
     }
 
-    /// <summary>The first fire time strictly after <paramref name="after"/>, or null when there is none within 10 years.</summary>
-    public DateTimeOffset? NextAfter(DateTimeOffset after)
+    /// <summary>The first fire time strictly after <paramref name="after"/>, in UTC, or null when there is none.</summary>
+    public DateTimeOffset? NextAfter(DateTimeOffset after) =>
+        // Cronos answers in the zone's offset; callers store and show instants in UTC.
+        _expression.GetNextOccurrence(after, TimeZone, inclusive: false)?.ToUniversalTime();
+
+    public override string ToString() => $"{Expression} ({TimeZone.Id})";
+
+    private static CronExpression? ParseExpression(string? expression, string field, Validation validation)
     {
-        // Walk the time line in segments of constant UTC offset. Inside one, wall clock and UTC
-        // move together, so the crontab's next wall-clock time maps straight back to an instant.
-        var cursor = after.UtcDateTime;
-        var limit = cursor + Horizon;
-        var includeStart = false;
-        while (cursor < limit)
+        if (string.IsNullOrWhiteSpace(expression))
         {
-            var offset = TimeZone.GetUtcOffset(cursor);
-            var segmentEnd = ZoneTransitions.Next(TimeZone, cursor, limit);
-            var wallStart = Wall(cursor + offset);
-            var wallEnd = Wall(segmentEnd + offset);
+            validation.Add(field, "A cron expression is required, for example \"0 2 * * *\" for 02:00 every day.");
+            return null;
+        }
 
-            var wall = _schedule.GetNextOccurrence(includeStart ? wallStart.AddTicks(-1) : wallStart, wallEnd);
-            while (wall < wallEnd)
-            {
-                if (_everyHour || !IsRepeatedPass(wall, offset))
-                    return new DateTimeOffset(DateTime.SpecifyKind(wall - offset, DateTimeKind.Utc));
-                wall = _schedule.GetNextOccurrence(wall, wallEnd);
-            }
+        var text = expression.Trim();
+        if (text.StartsWith('@'))
+        {
+            if (CronExpression.TryParse(text, out var macro))
+                return macro;
+            validation.Add(field, $"'{expression}' is not a known macro; use one of {string.Join(", ", Macros)}.");
+            return null;
+        }
 
-            if (segmentEnd >= limit)
-                break;
-            var nextOffset = TimeZone.GetUtcOffset(segmentEnd);
-            if (nextOffset > offset)
-            {
-                // Spring forward: wall times in [wallEnd, wallEnd + jump) never happen; they fire at the jump.
-                var gapEnd = Wall(segmentEnd + nextOffset);
-                if (_schedule.GetNextOccurrence(wallEnd.AddTicks(-1), gapEnd) < gapEnd)
-                    return new DateTimeOffset(segmentEnd);
-            }
-            cursor = segmentEnd;
-            includeStart = true;
+        // Cronos must be told whether a seconds field comes first; the field count says.
+        var fields = text.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (fields.Length is not (5 or 6))
+        {
+            validation.Add(field, $"'{expression}' has {fields.Length} fields; a cron expression has 5 (minute hour day-of-month month day-of-week) or 6 with seconds first.");
+            return null;
+        }
+
+        try
+        {
+            return CronExpression.Parse(string.Join(' ', fields), fields.Length == 6 ? CronFormat.IncludeSeconds : CronFormat.Standard);
+        }
+        catch (CronFormatException e)
+        {
+            validation.Add(field, $"'{expression}' is not a valid cron expression: {Reason(e)} Check each field's range (second and minute 0-59, hour 0-23, day 1-31, month 1-12, weekday 0-7).");
+        }
+        catch (MissingSeedException)
+        {
+            // H needs a jitter seed; a schedule is re-parsed from expression and zone alone, so there is none to give.
+            validation.Add(field, $"'{expression}' uses H (random jitter), which is not supported; give fixed values instead.");
         }
         return null;
     }
 
-    public override string ToString() => $"{Expression} ({TimeZone.Id})";
+    // Cronos prefixes every message with this sentence (its constant is internal); the rest names the field and the problem.
+    private const string CronosPrefix = "The given cron expression has an invalid format.";
 
-    // The second time through a repeated hour, under the smaller (standard) offset.
-    private bool IsRepeatedPass(DateTime wall, TimeSpan offset) =>
-        TimeZone.IsAmbiguousTime(wall) && offset == TimeZone.GetAmbiguousTimeOffsets(wall).Min();
-
-    private static DateTime Wall(DateTime utc) => DateTime.SpecifyKind(utc, DateTimeKind.Unspecified);
-}
-
-/// <summary>The instants at which a zone's UTC offset changes, found once per zone and year.</summary>
-internal static class ZoneTransitions
-{
-    private static readonly ConcurrentDictionary<(string Zone, int Year), DateTime[]> ByYear = new();
-
-    /// <summary>The first transition strictly after <paramref name="utc"/>, or <paramref name="limit"/>.</summary>
-    public static DateTime Next(TimeZoneInfo zone, DateTime utc, DateTime limit)
+    private static string Reason(CronFormatException e)
     {
-        if (!zone.SupportsDaylightSavingTime && zone.GetAdjustmentRules().Length == 0)
-            return limit;
-        for (var year = utc.Year; year <= limit.Year; year++)
-        {
-            foreach (var transition in Of(zone, year))
-            {
-                if (transition > utc)
-                    return transition < limit ? transition : limit;
-            }
-        }
-        return limit;
+        var reason = e.Message.StartsWith(CronosPrefix, StringComparison.Ordinal) ? e.Message[CronosPrefix.Length..].Trim() : e.Message.Trim();
+        return reason.Length == 0 ? "it cannot be read." : reason.EndsWith('.') ? reason : reason + ".";
     }
-
-    private static DateTime[] Of(TimeZoneInfo zone, int year) => ByYear.GetOrAdd((zone.Id, year), key =>
-    {
-        var list = new List<DateTime>();
-        var day = new DateTime(key.Year, 1, 1, 0, 0, 0, DateTimeKind.Utc);
-        var end = day.AddYears(1);
-        var offset = zone.GetUtcOffset(day);
-        while (day < end)
-        {
-            var next = day.AddDays(1);
-            var nextOffset = zone.GetUtcOffset(next);
-            if (nextOffset != offset)
-            {
-                // Bisect to the second: zones change on whole seconds.
-                DateTime lo = day, hi = next;
-                while (hi - lo > TimeSpan.FromSeconds(1))
-                {
-                    var mid = lo + (hi - lo) / 2;
-                    mid = new DateTime(mid.Ticks - mid.Ticks % TimeSpan.TicksPerSecond, DateTimeKind.Utc);
-                    if (mid <= lo)
-                        break;
-                    if (zone.GetUtcOffset(mid) == offset)
-                        lo = mid;
-                    else
-                        hi = mid;
-                }
-                list.Add(hi);
-                offset = nextOffset;
-            }
-            day = next;
-        }
-        return list.ToArray();
-    });
 }
