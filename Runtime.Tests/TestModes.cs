@@ -11,7 +11,7 @@ namespace Runtime.Tests;
 /// <summary>
 /// The test assembly's child-process modes, which the tests start to get real, separate processes:
 /// <c>silo</c> runs a silo with the test grains; <c>increment &lt;key&gt; &lt;calls&gt; &lt;parallel&gt;</c>
-/// calls a counter grain; <c>migrate</c> applies the migrations. All read ConnectionStrings__runtime.
+/// calls a counter grain; <c>tally</c> the same through an Orleans client; <c>migrate</c> applies the migrations. All read ConnectionStrings__runtime.
 /// </summary>
 public static class TestModes
 {
@@ -39,6 +39,17 @@ public static class TestModes
                 Console.WriteLine($"done {calls}");
                 return 0;
             }
+            case "tally":
+            {
+                await using var cluster = await TestClusterClient.StartAsync(connectionString);
+                var tally = cluster.Client.GetGrain<Runtime.Tests.Cluster.ITallyGrain>(args[1]);
+                var calls = int.Parse(args[2]);
+                Console.WriteLine("ready");
+                await Parallel.ForEachAsync(Enumerable.Range(0, calls), new ParallelOptions { MaxDegreeOfParallelism = int.Parse(args[3]) },
+                    async (_, _) => await tally.Increment());
+                Console.WriteLine($"done {calls}");
+                return 0;
+            }
             case "migrate":
             {
                 await using var dataSource = NpgsqlDataSource.Create(connectionString);
@@ -47,7 +58,7 @@ public static class TestModes
                 return 0;
             }
             default:
-                Console.Error.WriteLine("Modes: silo | increment <key> <calls> <parallel> | migrate");
+                Console.Error.WriteLine("Modes: silo | increment <key> <calls> <parallel> | tally <key> <calls> <parallel> | migrate");
                 return 2;
         }
     }

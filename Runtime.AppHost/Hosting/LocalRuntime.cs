@@ -56,6 +56,9 @@ public sealed class LocalRuntime(AppHostOptions options, ConsoleOutput output)
                 ["Runtime__DataDirectory"] = dataDirectory,
                 // Where runs post their pipeline reports.
                 ["Runtime__Api__Url"] = apiUrl,
+                // A fresh Orleans cluster per start: rows of silos that died with the last run would
+                // otherwise hold the new silos back while they try to reach them (28-60 s).
+                ["Orleans__ClusterId"] = $"runtime-{DateTime.UtcNow:yyyyMMddHHmmss}-{Random.Shared.Next(0x10000):x4}",
             };
 
             for (var i = 1; i <= options.Silos; i++)

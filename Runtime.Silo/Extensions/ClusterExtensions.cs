@@ -1,0 +1,39 @@
+using System.Net;
+using Orleans.Configuration;
+using Orleans.Hosting;
+using Orleans.Storage;
+using Runtime.Execution.Processes;
+using Runtime.Grains.Cluster;
+
+namespace Runtime.Silo.Extensions;
+
+/// <summary>This process as an Orleans silo: ADO.NET clustering, grain storage and reminders on the runtime database.</summary>
+public static class ClusterExtensions
+{
+    public static WebApplicationBuilder AddRuntimeCluster(this WebApplicationBuilder builder)
+    {
+        builder.Configuration.AddClusterDefaults(silo: true);
+        var endpoints = builder.Configuration.GetSection("Orleans:Endpoints");
+        // Several silos share a laptop: unless told otherwise, each takes free loopback ports.
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Orleans:Endpoints:SiloPort"] = endpoints["SiloPort"] ?? FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Orleans:Endpoints:GatewayPort"] = endpoints["GatewayPort"] ?? FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+        var advertised = endpoints["AdvertisedIPAddress"] is { Length: > 0 } address ? IPAddress.Parse(address) : IPAddress.Loopback;
+
+        builder.UseOrleans(silo =>
+        {
+            silo.Services.Configure<ClusterMembershipOptions>(builder.Configuration.GetSection("Orleans:Membership"));
+            silo.Services.Configure<EndpointOptions>(o => o.AdvertisedIPAddress = advertised);
+            silo.Services.AddOptions<AdoNetGrainStorageOptions>(ClusterConfiguration.StorageName).Configure(o =>
+            {
+                o.GrainStorageSerializer = new GrainStateSerializer();
+                // A deleted grain leaves no row behind (its state table's lists must not show it).
+                o.DeleteStateOnClear = true;
+            });
+            silo.AddActivityPropagation();
+        });
+        return builder;
+    }
+}
