@@ -17,14 +17,15 @@ namespace Runtime.ServiceDefaults;
 /// </summary>
 public static class Telemetry
 {
-    /// <summary>Activity sources: ASP.NET Core, HttpClient, Npgsql and all of Runtime's own.</summary>
-    public static readonly string[] Sources = ["Microsoft.AspNetCore", "System.Net.Http", "Npgsql", "Runtime.*"];
+    /// <summary>Activity sources: ASP.NET Core, HttpClient, Npgsql, Orleans' grain calls (they carry the grain id) and all of Runtime's own.</summary>
+    public static readonly string[] Sources =
+        ["Microsoft.AspNetCore", "System.Net.Http", "Npgsql", "Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", "Runtime.*"];
 
     /// <summary>Meters the frameworks publish, plus Runtime's own.</summary>
     public static readonly string[] Meters =
     [
         "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Microsoft.AspNetCore.Http.Connections",
-        "System.Net.Http", "System.Runtime", "Npgsql", "Runtime.*",
+        "System.Net.Http", "System.Runtime", "Npgsql", "Microsoft.Orleans", "Runtime.*",
     ];
 
     public static TBuilder AddRuntimeTelemetry<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder

@@ -98,6 +98,30 @@ public sealed class ClusterTests(TestDatabase database) : IClassFixture<TestData
     }
 
     [Fact]
+    public async Task An_orleans_grain_call_is_a_span_that_names_the_grain()
+    {
+        var spans = new System.Collections.Concurrent.ConcurrentBag<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => Runtime.ServiceDefaults.Telemetry.Sources.Contains(source.Name),
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Add,
+        };
+        ActivitySource.AddActivityListener(listener);
+        await using var silo = await database.StartSiloAsync("silo-traced");
+        await using var cluster = await TestClusterClient.StartAsync(database.ConnectionString);
+        var key = "tally-traced-" + Guid.NewGuid();
+
+        await cluster.Client.GetGrain<ITallyGrain>(key).Increment();
+
+        var span = await Eventually.Get(() => Task.FromResult(spans.FirstOrDefault(s =>
+                s.Source.Name.StartsWith("Microsoft.Orleans", StringComparison.Ordinal) &&
+                s.TagObjects.Any(t => t.Value?.ToString()?.Contains(key, StringComparison.Ordinal) == true))),
+            s => s is not null, TimeSpan.FromSeconds(10), "a span of the call");
+        Assert.Contains("Increment", span!.DisplayName, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_missing_query_key_fails_the_silo_start_naming_the_key()
     {
         var connectionString = await (await PostgresCluster.SharedAsync()).CreateDatabaseAsync();

@@ -21,7 +21,7 @@ public sealed class TestClusterClient : IAsyncDisposable
         var builder = Host.CreateApplicationBuilder();
         builder.Configuration.AddClusterDefaults(silo: false);
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["ConnectionStrings:runtime"] = connectionString });
-        builder.UseOrleansClient();
+        builder.UseOrleansClient(client => client.AddActivityPropagation());
         var host = builder.Build();
         await host.StartAsync();
         return new TestClusterClient(host);
