@@ -443,7 +443,8 @@ internal static class ProjectViews
 {
     public static ProjectView From(Guid id, ProjectState s) => new(
         id, s.WorkspaceId, s.Name, s.Slug, s.AppType.ToString().ToLowerInvariant(), s.PythonEnvironment,
-        s.RepositoryUrl, s.Branch, s.Path, s.Environment, s.Status, s.Phase,
+        // A project created before credentials in URLs were refused still holds them; no view shows them.
+        Sources.GitInput.WithoutCredentials(s.RepositoryUrl), s.Branch, s.Path, s.Environment, s.Status, s.Phase,
         s.FailureReason is null ? null : new ProjectFailure(s.FailureReason, s.FailureHint), s.Notice,
         s.TargetRevision, s.CurrentRevision, new DeployKeyView(s.PublicKey, Sources.DeployKey.FingerprintOf(s.PublicKey)),
         s.CreatedAt, s.StatusChangedAt, s.Revisions);

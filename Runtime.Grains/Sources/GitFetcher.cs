@@ -72,7 +72,7 @@ public sealed partial class GitFetcher(IBlobStore blobs, ILogger<GitFetcher> log
 
             var revision = new FetchedRevision(sha, meta.Length > 2 ? meta[2].Trim() : "", meta[0],
                 DateTimeOffset.Parse(meta[1], CultureInfo.InvariantCulture), archive!, entrypointExists);
-            LogFetched(Redact(request.RepositoryUrl), request.Branch, sha, revision.Archive.Size);
+            LogFetched(GitInput.Redact(request.RepositoryUrl), request.Branch, sha, revision.Archive.Size);
             return revision;
         }
         finally
@@ -80,12 +80,6 @@ public sealed partial class GitFetcher(IBlobStore blobs, ILogger<GitFetcher> log
             work.Delete(recursive: true);
         }
     }
-
-    /// <summary>The URL without any user:password part, for logs and messages.</summary>
-    public static string Redact(string url) =>
-        Uri.TryCreate(url, UriKind.Absolute, out var uri) && !string.IsNullOrEmpty(uri.UserInfo) && uri.UserInfo.Contains(':')
-            ? url.Replace(uri.UserInfo + "@", "***@", StringComparison.Ordinal)
-            : url;
 
     private static async Task<Dictionary<string, string>> PrepareEnvironmentAsync(string work, GitFetchRequest request, CancellationToken ct)
     {
@@ -132,10 +126,13 @@ public sealed partial class GitFetcher(IBlobStore blobs, ILogger<GitFetcher> log
 
     private static GitException Classify(string stderr, GitFetchRequest request)
     {
-        var tail = CommandLine.Tail(stderr.Replace(request.RepositoryUrl, Redact(request.RepositoryUrl), StringComparison.Ordinal), 3);
+        // FetchAsync refused credentials before git ran; masking the URL in git's output as well means a looser check
+        // later cannot put into a message what the log line leaves out.
+        var url = GitInput.Redact(request.RepositoryUrl);
+        var tail = CommandLine.Tail(stderr.Replace(request.RepositoryUrl, url, StringComparison.Ordinal), 3);
         bool Has(string text) => stderr.Contains(text, StringComparison.OrdinalIgnoreCase);
         if (Has("couldn't find remote ref"))
-            return new GitException(GitFailure.BranchNotFound, $"Branch '{request.Branch}' does not exist in {Redact(request.RepositoryUrl)}.");
+            return new GitException(GitFailure.BranchNotFound, $"Branch '{request.Branch}' does not exist in {url}.");
         if (Has("Permission denied") || Has("publickey") || Has("Authentication failed") || Has("Repository not found")
             || Has("could not read Username") || Has("Host key verification failed"))
             return new GitException(GitFailure.Authentication, $"The repository refused access: {tail}");

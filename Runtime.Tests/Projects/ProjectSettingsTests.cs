@@ -121,6 +121,7 @@ public sealed class ProjectSettingsTests(ApiFixture api) : IClassFixture<ApiFixt
         var slug = project.Split('/')[^1];
         var secret = "s3cr3t-" + Guid.NewGuid().ToString("N");
         var password = "pa:ss@/" + Guid.NewGuid().ToString("N");
+        var urlPassword = "url-pw-" + Guid.NewGuid().ToString("N");
         var responses = new List<string>();
         async Task<JsonElement> Call(Task<HttpResponseMessage> call, int status)
         {
@@ -138,6 +139,14 @@ public sealed class ProjectSettingsTests(ApiFixture api) : IClassFixture<ApiFixt
         await Call(owner.PutAsJsonAsync($"{project}/variables/PROD_ONLY?profile=prod", new { value = "prod" }), 200);
         await Call(owner.PutAsJsonAsync($"{project}/secrets/bad-name", new { value = secret }), 400);
         await Call(owner.PutAsJsonAsync($"{project}/connections/x", new { type = "mysql", fields = new { host = "h", database = "d", user = "u", port = "0", password } }), 400);
+        foreach (var url in new[] { $"https://user:{urlPassword}@example.com/repo.git", $"https://{urlPassword}@example.com/repo.git", $"ssh://git:{urlPassword}@example.com/repo.git" })
+        {
+            var refused = await Call(owner.PostAsJsonAsync("/api/workspaces/default/projects", new
+            {
+                name = "Leaky " + Guid.NewGuid().ToString("N")[..8], appType = "dash", pythonEnvironment = "default", repositoryUrl = url, branch = "main", path = "app.py",
+            }), 400);
+            Assert.Contains("deploy key", refused.GetProperty("errors").GetProperty("repositoryUrl")[0].GetString());
+        }
 
         await Call(owner.PostAsync($"{project}/deploy", null), 202);
         await Eventually.Get(async () => await Call(owner.GetAsync(project), 200), p => p.GetProperty("status").GetString() == "Deployed", TimeSpan.FromSeconds(40), "deployed");
@@ -170,7 +179,7 @@ public sealed class ProjectSettingsTests(ApiFixture api) : IClassFixture<ApiFixt
         var storedState = await api.Database.ScalarAsync<string>("SELECT string_agg(state::text, E'\\n') FROM projects") ?? "";
         var assignments = await api.Database.ScalarAsync<string>("SELECT string_agg(spec::text || coalesce(result::text, ''), E'\\n') FROM assignments") ?? "";
         Assert.NotEmpty(recording.Entries);
-        foreach (var value in new[] { secret, password, Uri.EscapeDataString(password) })
+        foreach (var value in new[] { secret, password, Uri.EscapeDataString(password), urlPassword })
         {
             Assert.All(responses, r => Assert.DoesNotContain(value, r));
             Assert.All(recording.Entries, e => Assert.DoesNotContain(value, e));

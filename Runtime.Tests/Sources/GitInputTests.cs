@@ -27,6 +27,9 @@ public sealed class GitInputTests
     [InlineData("ssh://git@git.example.com:2222/acme/app.git")]
     [InlineData("https://github.com/acme/app.git")]
     [InlineData("https://gitlab.example.com/group/sub/app")]
+    [InlineData("ssh://git@example.com/acme/app.git")]
+    [InlineData("ssh://deploy.user@example.com:2222/acme/app.git")]
+    [InlineData("deploy-user@example.com:acme/app.git")]
     public void SupportedRepositoryUrls_Pass(string url) =>
         Assert.Empty(Errors(v => GitInput.RepositoryUrl(v, "repositoryUrl", url, allowLocal: false)));
 
@@ -48,6 +51,61 @@ public sealed class GitInputTests
         var errors = Errors(v => GitInput.RepositoryUrl(v, "repositoryUrl", url, allowLocal: false));
 
         Assert.Equal(["repositoryUrl"], errors.Keys);
+    }
+
+    [Theory]
+    [InlineData("https://user:hunter2-pw@example.com/repo.git")]
+    [InlineData("https://hunter2-pw@example.com/repo.git")]
+    [InlineData("https://user:hunter2@pw@example.com/repo.git")]
+    [InlineData("https://user:hunter2/pw@example.com/repo.git")]
+    [InlineData("HTTPS://user:hunter2-pw@example.com/repo.git")]
+    [InlineData("https://example.com/repo.git?private_token=hunter2-pw")]
+    [InlineData("http://user:hunter2-pw@example.com/repo.git")]
+    [InlineData("ssh://user:hunter2-pw@example.com/repo.git")]
+    [InlineData("ssh://git:hunter2-pw@example.com:2222/repo.git")]
+    [InlineData("git:hunter2-pw@example.com:acme/repo.git")]
+    [InlineData("https://user:hunter2 pw@example.com/repo.git")]
+    public void UrlsCarryingCredentials_AreRefused_PointingAtTheDeployKey_WithoutRepeatingTheSecret(string url)
+    {
+        var errors = Errors(v => GitInput.RepositoryUrl(v, "repositoryUrl", url, allowLocal: false));
+
+        Assert.Equal(["repositoryUrl"], errors.Keys);
+        var message = Assert.Single(errors["repositoryUrl"]);
+        Assert.Contains("deploy key", message);
+        Assert.Contains("project secret", message);
+        Assert.DoesNotContain("hunter2", message);
+    }
+
+    [Theory]
+    [InlineData("ssh://user:hunter2-pw@example.com/repo.git", "ssh://***@example.com/repo.git")]
+    [InlineData("https://hunter2-pw@example.com/repo.git", "https://***@example.com/repo.git")]
+    [InlineData("https://user:hunter2@pw@example.com/repo.git", "https://***@example.com/repo.git")]
+    [InlineData("git:hunter2-pw@example.com:acme/repo.git", "***@example.com:acme/repo.git")]
+    [InlineData("ssh://git@example.com/repo.git", "ssh://git@example.com/repo.git")]
+    [InlineData("git@github.com:acme/app.git", "git@github.com:acme/app.git")]
+    [InlineData("https://github.com/acme/app.git", "https://github.com/acme/app.git")]
+    public void Redact_MasksWhatStandsBeforeTheAt_ButAnSshUserName(string url, string shown) =>
+        Assert.Equal(shown, GitInput.Redact(url));
+
+    [Fact]
+    public void AUrlStoredWithCredentials_IsShownWithoutThem()
+    {
+        Assert.Equal("https://***@example.com/repo.git", GitInput.WithoutCredentials("https://user:hunter2-pw@example.com/repo.git"));
+        Assert.Equal("ssh://git@example.com/repo.git", GitInput.WithoutCredentials("ssh://git@example.com/repo.git"));
+        Assert.Equal("git@github.com:acme/app.git", GitInput.WithoutCredentials("git@github.com:acme/app.git"));
+    }
+
+    [Theory]
+    [InlineData("https://user:hunter2-pw@exa mple.com/repo.git")]
+    [InlineData("ftp://user:hunter2-pw@example.com/repo.git")]
+    [InlineData("user:hunter2/pw@example.com:repo")]
+    [InlineData("not a url hunter2@x")]
+    [InlineData("ssh://token hunter2@example.com/repo.git")]
+    public void NoMessageAboutABadUrl_RepeatsWhatStoodBeforeItsAt(string url)
+    {
+        var errors = Errors(v => GitInput.RepositoryUrl(v, "repositoryUrl", url, allowLocal: false));
+
+        Assert.DoesNotContain("hunter2", Assert.Single(errors["repositoryUrl"]));
     }
 
     [Fact]
