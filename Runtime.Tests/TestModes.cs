@@ -12,6 +12,7 @@ namespace Runtime.Tests;
 /// The test assembly's child-process modes, which the tests start to get real, separate processes:
 /// <c>silo</c> runs a silo with the test grains; <c>increment &lt;key&gt; &lt;calls&gt; &lt;parallel&gt;</c>
 /// calls a counter grain; <c>tally</c> the same through an Orleans client; <c>migrate</c> applies the migrations. All read ConnectionStrings__runtime.
+/// <c>master-key &lt;folder&gt; &lt;rounds&gt; &lt;go-file&gt;</c> loads a key file per round once the go file appears.
 /// </summary>
 public static class TestModes
 {
@@ -57,9 +58,30 @@ public static class TestModes
                 Console.WriteLine("applied: " + (applied.Count == 0 ? "none" : string.Join(",", applied)));
                 return 0;
             }
+            case "master-key":
+                MasterKeyRounds(args[1], int.Parse(args[2]), args[3]);
+                return 0;
             default:
-                Console.Error.WriteLine("Modes: silo | increment <key> <calls> <parallel> | tally <key> <calls> <parallel> | migrate");
+                Console.Error.WriteLine("Modes: silo | increment <key> <calls> <parallel> | tally <key> <calls> <parallel> | migrate | master-key <folder> <rounds> <go-file>");
                 return 2;
+        }
+    }
+
+    // Spins on the go file rather than sleeping: a sleep's wake-up would spread the processes' starts wider than a round takes.
+    private static void MasterKeyRounds(string folder, int rounds, string go)
+    {
+        Console.WriteLine("ready");
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!File.Exists(go))
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"{go} did not appear.");
+            Thread.Yield();
+        }
+        for (var round = 0; round < rounds; round++)
+        {
+            var key = Runtime.Grains.Secrets.MasterKeys.ReadOrCreateKeyFile(Path.Combine(folder, round.ToString(), Runtime.Grains.Secrets.MasterKeys.KeyFileName));
+            Console.WriteLine($"round {round} {new Runtime.Grains.Secrets.MasterKeys(key).CurrentId}");
         }
     }
 }

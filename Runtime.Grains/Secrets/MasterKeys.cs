@@ -51,7 +51,7 @@ public sealed class MasterKeys
         return new MasterKeys(ReadOrCreateKeyFile(path), previous);
     }
 
-    /// <summary>Reads the key file, creating it (0600) when missing; a concurrent creator's key wins the race.</summary>
+    /// <summary>Reads the key file, creating it (0600) when missing; of concurrent creators, the first to publish its key gives it to all.</summary>
     public static byte[] ReadOrCreateKeyFile(string path) =>
         Decode(Runtime.Execution.Files.PrivateFile.ReadOrCreate(path, () => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))), path);
 
