@@ -33,23 +33,13 @@ public static class TestModes
             {
                 await using var services = TestRuntime.Client(connectionString, "runtime-tests-caller");
                 var counter = services.GetRequiredService<IGrainFactory>().Get<ICounterGrain>(args[1]);
-                var calls = int.Parse(args[2]);
-                Console.WriteLine("ready");
-                await Parallel.ForEachAsync(Enumerable.Range(0, calls), new ParallelOptions { MaxDegreeOfParallelism = int.Parse(args[3]) },
-                    async (_, _) => await counter.Increment());
-                Console.WriteLine($"done {calls}");
-                return 0;
+                return await CallAsync(async () => await counter.Increment(), int.Parse(args[2]), int.Parse(args[3]));
             }
             case "tally":
             {
                 await using var cluster = await TestClusterClient.StartAsync(connectionString);
                 var tally = cluster.Client.GetGrain<Runtime.Tests.Cluster.ITallyGrain>(args[1]);
-                var calls = int.Parse(args[2]);
-                Console.WriteLine("ready");
-                await Parallel.ForEachAsync(Enumerable.Range(0, calls), new ParallelOptions { MaxDegreeOfParallelism = int.Parse(args[3]) },
-                    async (_, _) => await tally.Increment());
-                Console.WriteLine($"done {calls}");
-                return 0;
+                return await CallAsync(async () => await tally.Increment(), int.Parse(args[2]), int.Parse(args[3]));
             }
             case "migrate":
             {
@@ -65,6 +55,15 @@ public static class TestModes
                 Console.Error.WriteLine("Modes: silo | increment <key> <calls> <parallel> | tally <key> <calls> <parallel> | migrate | master-key <folder> <rounds> <go-file>");
                 return 2;
         }
+    }
+
+    // Says "ready", makes the calls with that many in flight, then says "done <calls>".
+    private static async Task<int> CallAsync(Func<Task> call, int calls, int parallel)
+    {
+        Console.WriteLine("ready");
+        await Parallel.ForEachAsync(Enumerable.Range(0, calls), new ParallelOptions { MaxDegreeOfParallelism = parallel }, async (_, _) => await call());
+        Console.WriteLine($"done {calls}");
+        return 0;
     }
 
     // Spins on the go file rather than sleeping: a sleep's wake-up would spread the processes' starts wider than a round takes.

@@ -31,15 +31,23 @@ CREATE TABLE orleans_membership (
     PRIMARY KEY (deployment_id, address, port, generation)
 );
 
+-- Locks the cluster's version row if it is still at the version the caller read (Orleans'
+-- optimistic lock on membership); false when another silo changed membership meanwhile.
+CREATE FUNCTION orleans_membership_lock(p_deployment text, p_version integer)
+RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM 1 FROM orleans_membership_version
+    WHERE deployment_id = p_deployment AND version = p_version FOR UPDATE;
+    RETURN FOUND;
+END $$;
+
 -- Adds a silo row and bumps the cluster version, only if the caller saw the current version.
 CREATE FUNCTION orleans_membership_insert(
     p_deployment text, p_address text, p_port integer, p_generation integer, p_silo text, p_host text,
     p_status integer, p_proxy_port integer, p_start timestamptz, p_alive timestamptz, p_version integer)
 RETURNS integer LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM 1 FROM orleans_membership_version
-    WHERE deployment_id = p_deployment AND version = p_version FOR UPDATE;
-    IF NOT FOUND THEN
+    IF NOT orleans_membership_lock(p_deployment, p_version) THEN
         RETURN 0;
     END IF;
     INSERT INTO orleans_membership (deployment_id, address, port, generation, silo_name, host_name, status, proxy_port, start_time, i_am_alive)
@@ -58,9 +66,7 @@ CREATE FUNCTION orleans_membership_update(
     p_status integer, p_suspect_times text, p_alive timestamptz, p_version integer)
 RETURNS integer LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM 1 FROM orleans_membership_version
-    WHERE deployment_id = p_deployment AND version = p_version FOR UPDATE;
-    IF NOT FOUND THEN
+    IF NOT orleans_membership_lock(p_deployment, p_version) THEN
         RETURN 0;
     END IF;
     UPDATE orleans_membership SET status = p_status, suspect_times = p_suspect_times, i_am_alive = p_alive
