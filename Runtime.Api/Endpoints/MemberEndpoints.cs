@@ -25,21 +25,21 @@ public static class MemberEndpoints
         return api;
     }
 
-    private static async Task<Page<MemberView>> List(HttpContext http, IGrainFactory grains, int? limit, string? cursor)
+    private static async Task<Page<MemberView>> List(HttpContext http, Orleans.IGrainFactory grains, int? limit, string? cursor)
     {
         var after = Cursor.Decode(cursor);
         var size = Cursor.Limit(limit);
-        var workspace = await grains.Get<IWorkspaceGrain>(http.User.Caller().WorkspaceId).Get();
+        var workspace = await grains.GetGrain<IWorkspaceGrain>(http.User.Caller().WorkspaceId).Get();
         return InMemoryPaging.Page(workspace.Members, m => new Cursor(m.AddedAt, m.Id.ToString("D")), after, size);
     }
 
-    private static async Task<MemberView> Get(Guid memberId, HttpContext http, IGrainFactory grains)
+    private static async Task<MemberView> Get(Guid memberId, HttpContext http, Orleans.IGrainFactory grains)
     {
-        var workspace = await grains.Get<IWorkspaceGrain>(http.User.Caller().WorkspaceId).Get();
+        var workspace = await grains.GetGrain<IWorkspaceGrain>(http.User.Caller().WorkspaceId).Get();
         return workspace.Members.FirstOrDefault(m => m.Id == memberId) ?? throw new NotFoundException("member", memberId.ToString());
     }
 
-    private static async Task<IResult> Add(AddMemberRequest request, HttpContext http, IGrainFactory grains)
+    private static async Task<IResult> Add(AddMemberRequest request, HttpContext http, Orleans.IGrainFactory grains)
     {
         var caller = http.User.Caller();
         var validation = new Validation();
@@ -48,21 +48,21 @@ public static class MemberEndpoints
         validation.ThrowIfInvalid();
 
         var id = IdempotencyKey.NewId(http.Request, caller.WorkspaceId, "add-member");
-        var member = await grains.Get<IWorkspaceGrain>(caller.WorkspaceId).AddMember(new NewMember(id, request.Email!, request.Name, role));
+        var member = await grains.GetGrain<IWorkspaceGrain>(caller.WorkspaceId).AddMember(new NewMember(id, request.Email!, request.Name, role));
         return TypedResults.Created($"/api/workspaces/{caller.WorkspaceSlug}/members/{member.Id}", member);
     }
 
-    private static async Task<MemberView> ChangeRole(Guid memberId, ChangeRoleRequest request, HttpContext http, IGrainFactory grains)
+    private static async Task<MemberView> ChangeRole(Guid memberId, ChangeRoleRequest request, HttpContext http, Orleans.IGrainFactory grains)
     {
         var validation = new Validation();
         var role = ParseRole(validation, request.Role, required: true);
         validation.ThrowIfInvalid();
-        return await grains.Get<IWorkspaceGrain>(http.User.Caller().WorkspaceId).ChangeRole(memberId, role);
+        return await grains.GetGrain<IWorkspaceGrain>(http.User.Caller().WorkspaceId).ChangeRole(memberId, role);
     }
 
-    private static async Task<IResult> Remove(Guid memberId, HttpContext http, IGrainFactory grains)
+    private static async Task<IResult> Remove(Guid memberId, HttpContext http, Orleans.IGrainFactory grains)
     {
-        await grains.Get<IWorkspaceGrain>(http.User.Caller().WorkspaceId).RemoveMember(memberId);
+        await grains.GetGrain<IWorkspaceGrain>(http.User.Caller().WorkspaceId).RemoveMember(memberId);
         return TypedResults.NoContent();
     }
 

@@ -36,10 +36,10 @@ public static class TokenEndpoints
         return tokens.ListAsync(caller.WorkspaceId, caller.Role == Role.Owner ? null : caller.MemberId, after, size, http.RequestAborted);
     }
 
-    private static async Task<TokenView> Get(Guid tokenId, HttpContext http, IGrainFactory grains) =>
+    private static async Task<TokenView> Get(Guid tokenId, HttpContext http, Orleans.IGrainFactory grains) =>
         await VisibleToken(http.User.Caller(), grains, tokenId);
 
-    private static async Task<IResult> Create(CreateTokenRequest request, HttpContext http, IGrainFactory grains, TimeProvider time)
+    private static async Task<IResult> Create(CreateTokenRequest request, HttpContext http, Orleans.IGrainFactory grains, TimeProvider time)
     {
         var caller = http.User.Caller();
         var validation = new Validation();
@@ -52,7 +52,7 @@ public static class TokenEndpoints
         {
             if (caller.Role != Role.Owner)
                 return TypedResults.Problem(Problems.Problems.Forbidden("Only an Owner can create tokens for other members."));
-            var workspace = await grains.Get<IWorkspaceGrain>(caller.WorkspaceId).Get();
+            var workspace = await grains.GetGrain<IWorkspaceGrain>(caller.WorkspaceId).Get();
             if (workspace.Members.All(m => m.Id != memberId))
                 throw new ValidationException("memberId", $"No member {memberId} in this workspace.");
         }
@@ -63,18 +63,18 @@ public static class TokenEndpoints
         return TypedResults.Created($"/api/workspaces/{caller.WorkspaceSlug}/tokens/{created.Id}", created);
     }
 
-    private static async Task<TokenView> Revoke(Guid tokenId, RevokeTokenRequest? request, HttpContext http, IGrainFactory grains)
+    private static async Task<TokenView> Revoke(Guid tokenId, RevokeTokenRequest? request, HttpContext http, Orleans.IGrainFactory grains)
     {
         var caller = http.User.Caller();
         await VisibleToken(caller, grains, tokenId);
-        return await grains.Get<ITokenGrain>(tokenId).Revoke(request?.Reason ?? $"revoked by {caller.Email}");
+        return await grains.GetGrain<ITokenGrain>(tokenId).Revoke(request?.Reason ?? $"revoked by {caller.Email}");
     }
 
     /// <summary>Mints a secret, stores only its hash, and returns the secret with the token's details.</summary>
-    internal static async Task<NewTokenResponse> IssueAsync(IGrainFactory grains, Guid tokenId, Guid workspaceId, Guid memberId, string name, DateTimeOffset? expiresAt)
+    internal static async Task<NewTokenResponse> IssueAsync(Orleans.IGrainFactory grains, Guid tokenId, Guid workspaceId, Guid memberId, string name, DateTimeOffset? expiresAt)
     {
         var (secret, hash, prefix) = ApiTokens.Create();
-        var view = await grains.Get<ITokenGrain>(tokenId).Issue(new IssueToken(workspaceId, memberId, name, hash, prefix, expiresAt));
+        var view = await grains.GetGrain<ITokenGrain>(tokenId).Issue(new IssueToken(workspaceId, memberId, name, hash, prefix, expiresAt));
         return new NewTokenResponse(view.Id, view.Name, view.Prefix, view.MemberId, view.CreatedAt, view.ExpiresAt, secret);
     }
 
@@ -82,13 +82,13 @@ public static class TokenEndpoints
     /// A retried create whose token already exists cannot be answered with the same body: the secret
     /// is not stored. Say so instead of minting a second token.
     /// </summary>
-    internal static async Task RefuseReplayedSecret(HttpContext http, IGrainFactory grains, Guid tokenId)
+    internal static async Task RefuseReplayedSecret(HttpContext http, Orleans.IGrainFactory grains, Guid tokenId)
     {
         if (!IdempotencyKey.IsPresent(http.Request))
             return;
         try
         {
-            var existing = await grains.Get<ITokenGrain>(tokenId).Get();
+            var existing = await grains.GetGrain<ITokenGrain>(tokenId).Get();
             throw new ConflictException("Already created",
                 $"This Idempotency-Key already created token {existing.Prefix}… ({existing.Id}) at {existing.CreatedAt:O}. Its secret was shown only in that response; if it was lost, revoke that token and create a new one with a new key.");
         }
@@ -98,9 +98,9 @@ public static class TokenEndpoints
     }
 
     // A member sees their own tokens; an Owner sees all of the workspace's. Anything else is not found.
-    private static async Task<TokenView> VisibleToken(Caller caller, IGrainFactory grains, Guid tokenId)
+    private static async Task<TokenView> VisibleToken(Caller caller, Orleans.IGrainFactory grains, Guid tokenId)
     {
-        var token = await grains.Get<ITokenGrain>(tokenId).Get();
+        var token = await grains.GetGrain<ITokenGrain>(tokenId).Get();
         if (token.WorkspaceId != caller.WorkspaceId || (caller.Role != Role.Owner && token.MemberId != caller.MemberId))
             throw new NotFoundException("token", tokenId.ToString());
         return token;

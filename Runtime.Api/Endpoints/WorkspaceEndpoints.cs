@@ -29,18 +29,18 @@ public static class WorkspaceEndpoints
         return api;
     }
 
-    private static async Task<Page<WorkspaceResponse>> List(HttpContext http, IGrainFactory grains)
+    private static async Task<Page<WorkspaceResponse>> List(HttpContext http, Orleans.IGrainFactory grains)
     {
         var caller = http.User.Caller();
-        var view = await grains.Get<IWorkspaceGrain>(caller.WorkspaceId).Get();
+        var view = await grains.GetGrain<IWorkspaceGrain>(caller.WorkspaceId).Get();
         return new Page<WorkspaceResponse>([ToResponse(view)], null);
     }
 
-    private static async Task<WorkspaceResponse> Get(HttpContext http, IGrainFactory grains) =>
-        ToResponse(await grains.Get<IWorkspaceGrain>(http.User.Caller().WorkspaceId).Get());
+    private static async Task<WorkspaceResponse> Get(HttpContext http, Orleans.IGrainFactory grains) =>
+        ToResponse(await grains.GetGrain<IWorkspaceGrain>(http.User.Caller().WorkspaceId).Get());
 
     private static async Task<Created<CreatedWorkspaceResponse>> Create(
-        CreateWorkspaceRequest request, HttpContext http, IGrainFactory grains)
+        CreateWorkspaceRequest request, HttpContext http, Orleans.IGrainFactory grains)
     {
         var caller = http.User.Caller();
         var validation = new Validation();
@@ -54,7 +54,7 @@ public static class WorkspaceEndpoints
         var tokenId = IdempotencyKey.NewId(http.Request, workspaceId, "owner-token");
         await TokenEndpoints.RefuseReplayedSecret(http, grains, tokenId);
 
-        var workspace = await grains.Get<IWorkspaceGrain>(workspaceId)
+        var workspace = await grains.GetGrain<IWorkspaceGrain>(workspaceId)
             .Create(request.Name!, slug, new NewMember(ownerId, caller.Email, null, Role.Owner));
         var owner = workspace.Members.Single(m => m.Role == Role.Owner);
         var token = await TokenEndpoints.IssueAsync(grains, tokenId, workspace.Id, owner.Id, $"owner token (created by {caller.Email})", null);

@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.Json;
 using Runtime.Api.Agents;
 using Runtime.Api.Auth;
+using Runtime.Api.Cluster;
 using Runtime.Api.Endpoints;
 using Runtime.Api.Problems;
 using Runtime.Api.Proxy;
@@ -22,6 +23,8 @@ public static class ApiExtensions
 
         var services = builder.Services;
         services.AddRuntimeGrains("runtime-api");
+        // Before the owner-token bootstrap, which calls grains.
+        builder.AddRuntimeClusterClient();
         services.AddHostedService<OwnerTokenBootstrap>();
         services.AddHealthChecks().AddDatabaseCheck().AddSilosCheck();
 

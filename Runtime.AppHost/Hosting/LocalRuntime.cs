@@ -6,14 +6,13 @@ using Runtime.AppHost.Postgres;
 using Runtime.AppHost.Processes;
 using Runtime.Execution.Processes;
 using Runtime.Grains.Hosting;
-using Runtime.Grains.Identity;
 using Runtime.Grains.Storage;
 
 namespace Runtime.AppHost.Hosting;
 
 /// <summary>
 /// Runtime on one machine: PostgreSQL (embedded unless <c>ConnectionStrings__runtime</c> is set),
-/// migrations and the first Owner token, then the silos and the Api as child processes. Stops them
+/// migrations, then the silos and the Api as child processes (the Api makes the first Owner token). Stops them
 /// in reverse order, PostgreSQL last.
 /// </summary>
 public sealed class LocalRuntime(AppHostOptions options, ConsoleOutput output)
@@ -46,7 +45,8 @@ public sealed class LocalRuntime(AppHostOptions options, ConsoleOutput output)
                 Say("Using the PostgreSQL server named by ConnectionStrings__runtime; starting none");
             }
 
-            var token = await PrepareDatabaseAsync(connectionString, dataDirectory, stopping);
+            var firstStart = await PrepareDatabaseAsync(connectionString, stopping);
+            var tokenFile = Path.Combine(dataDirectory, TokenFileName);
             var port = ChoosePort();
             var apiUrl = $"http://127.0.0.1:{port}";
             var environment = new Dictionary<string, string>
@@ -79,9 +79,10 @@ public sealed class LocalRuntime(AppHostOptions options, ConsoleOutput output)
 
             Console.WriteLine();
             Console.WriteLine($"  Runtime is up: {apiUrl}  (OpenAPI: {apiUrl}/openapi/v1.json, health: {apiUrl}/health)");
-            Console.WriteLine(token is null
-                ? $"  Owner token: in {Path.Combine(dataDirectory, TokenFileName)}"
-                : $"  Owner token (shown once, also saved to {Path.Combine(dataDirectory, TokenFileName)}): {token}");
+            // The Api created the default workspace and wrote its Owner token, on a database that had none.
+            Console.WriteLine(firstStart && File.Exists(tokenFile)
+                ? $"  Owner token (shown once, also saved to {tokenFile}): {File.ReadAllText(tokenFile).Trim()}"
+                : $"  Owner token: in {tokenFile}");
             Console.WriteLine("  Press Ctrl+C to stop.");
             Console.WriteLine();
 
@@ -112,8 +113,9 @@ public sealed class LocalRuntime(AppHostOptions options, ConsoleOutput output)
         }
     }
 
-    // Migrations and the default workspace are done here, once, before any child starts.
-    private async Task<string?> PrepareDatabaseAsync(string connectionString, string dataDirectory, CancellationToken ct)
+    // Migrations are done here, once, before any child starts; true when the database has no workspace
+    // yet, so that the Api, which creates the first one through the grains, writes a new Owner token.
+    private async Task<bool> PrepareDatabaseAsync(string connectionString, CancellationToken ct)
     {
         var configuration = new ConfigurationBuilder()
             .AddInMemoryCollection(new Dictionary<string, string?> { ["ConnectionStrings:" + RuntimeDatabase.ConnectionStringName] = connectionString })
@@ -125,11 +127,8 @@ public sealed class LocalRuntime(AppHostOptions options, ConsoleOutput output)
         await using var provider = services.BuildServiceProvider();
 
         await provider.GetRequiredService<Migrator>().MigrateAsync(ct);
-        var result = await provider.GetRequiredService<IdentityBootstrap>().EnsureAsync(ct);
-        if (result.OwnerToken is null)
-            return null;
-        IdentityBootstrap.WriteTokenFile(Path.Combine(dataDirectory, TokenFileName), result.OwnerToken);
-        return result.OwnerToken;
+        await using var count = provider.GetRequiredService<Npgsql.NpgsqlDataSource>().CreateCommand("SELECT count(*) FROM workspaces");
+        return (long)(await count.ExecuteScalarAsync(ct))! == 0;
     }
 
     private int ChoosePort()

@@ -25,7 +25,7 @@ internal sealed class BenchSystem : IAsyncDisposable
     private readonly StreamWriter _log;
     private readonly string _dataDirectory;
 
-    private BenchSystem(BenchDatabase database, List<ChildProcess> children, StreamWriter log, string dataDirectory, string apiUrl, string token, string logPath)
+    private BenchSystem(BenchDatabase database, List<ChildProcess> children, StreamWriter log, string dataDirectory, string apiUrl, string logPath)
     {
         _database = database;
         _children = children;
@@ -35,8 +35,6 @@ internal sealed class BenchSystem : IAsyncDisposable
         LogPath = logPath;
         Database = NpgsqlDataSource.Create(database.ConnectionString);
         Api = new HttpClient { BaseAddress = new Uri(apiUrl), Timeout = TimeSpan.FromSeconds(30) };
-        Api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        Token = token;
     }
 
     public string ApiUrl { get; }
@@ -44,8 +42,8 @@ internal sealed class BenchSystem : IAsyncDisposable
     /// <summary>The Api process, for its CPU time.</summary>
     public int ApiPid => _children[^1].Pid;
 
-    /// <summary>The default workspace's Owner token.</summary>
-    public string Token { get; }
+    /// <summary>The default workspace's Owner token, which the Api made on the new database.</summary>
+    public string Token { get; private set; } = "";
 
     /// <summary>A client of the Api with the Owner token.</summary>
     public HttpClient Api { get; }
@@ -61,7 +59,6 @@ internal sealed class BenchSystem : IAsyncDisposable
     public static async Task<BenchSystem> StartAsync()
     {
         var database = await BenchDatabase.StartAsync();
-        var token = await BootstrapAsync(database.ConnectionString);
         var dataDirectory = Directory.CreateTempSubdirectory("runtime-bench-apps-").FullName;
         var logPath = Artifacts.PathOf("apps-system.log");
         var log = new StreamWriter(logPath) { AutoFlush = true };
@@ -86,10 +83,12 @@ internal sealed class BenchSystem : IAsyncDisposable
             }),
             Start("api", "Runtime.Api.dll", output, new(environment) { ["ASPNETCORE_URLS"] = apiUrl }),
         };
-        var system = new BenchSystem(database, children, log, dataDirectory, apiUrl, token, logPath);
+        var system = new BenchSystem(database, children, log, dataDirectory, apiUrl, logPath);
         try
         {
             await system.WaitHealthyAsync();
+            system.Token = (await File.ReadAllTextAsync(Path.Combine(dataDirectory, "owner-token"))).Trim();
+            system.Api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", system.Token);
         }
         catch
         {
@@ -97,21 +96,6 @@ internal sealed class BenchSystem : IAsyncDisposable
             throw;
         }
         return system;
-    }
-
-    // Migrations ran in BenchDatabase; the default workspace and its Owner token are made here, as the AppHost does.
-    private static async Task<string> BootstrapAsync(string connectionString)
-    {
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["ConnectionStrings:runtime"] = connectionString })
-            .Build();
-        await using var services = new ServiceCollection()
-            .AddSingleton<IConfiguration>(configuration)
-            .AddLogging()
-            .AddRuntimeGrains("runtime-bench")
-            .BuildServiceProvider();
-        var result = await services.GetRequiredService<IdentityBootstrap>().EnsureAsync();
-        return result.OwnerToken ?? throw new InvalidOperationException("The benchmark's new database already had an Owner token.");
     }
 
     private static ChildProcess Start(string name, string dll, ConsoleOutput output, Dictionary<string, string> environment)

@@ -1,6 +1,7 @@
 namespace Runtime.Grains;
 
 /// <summary>Input that fails validation; carries every bad field, not only the first.</summary>
+[Orleans.GenerateSerializer, Orleans.Alias("error.validation")]
 public sealed class ValidationException : DomainException
 {
     public ValidationException(IReadOnlyDictionary<string, string[]> errors)
@@ -17,6 +18,7 @@ public sealed class ValidationException : DomainException
     public override string Kind => "validation";
 
     /// <summary>Field name (as the caller spelled it) to the problems with it.</summary>
+    [Orleans.Id(0)]
     public IReadOnlyDictionary<string, string[]> Errors { get; }
 
     private static string Describe(IReadOnlyDictionary<string, string[]> errors) =>

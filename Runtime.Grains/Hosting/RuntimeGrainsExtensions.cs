@@ -16,9 +16,8 @@ public static class RuntimeGrainsExtensions
     public static IServiceCollection AddRuntimeGrains(this IServiceCollection services, string applicationName)
     {
         services.AddGrainRuntime(applicationName);
-        // Announced: the Api caches token checks (tokens, members) and app routes (projects).
-        services.AddGrain<IWorkspaceGrain, WorkspaceGrain>("workspace", "workspaces", announceChanges: true);
-        services.AddGrain<ITokenGrain, TokenGrain>("token", "api_tokens", announceChanges: true);
+        // Announced: the Api caches token checks (tokens, members) and app routes (projects). Workspace
+        // and token grains run on Orleans (their tables and announcements: migration 0013).
         services.AddGrain<IProjectGrain, ProjectGrain>("project", "projects", announceChanges: true);
         services.AddGrain<Jobs.IJobGrain, Jobs.JobGrain>("job", "jobs");
         services.AddGrain<Environments.IEnvironmentGrain, Environments.EnvironmentGrain>("environment", "environments");

@@ -12,7 +12,7 @@ public sealed record BootstrapResult(Guid WorkspaceId, string WorkspaceSlug, str
 /// On a new database, creates the default workspace, its Owner and an Owner token. Safe to call from
 /// every process at every start: an advisory lock makes one of them do it, the others see it done.
 /// </summary>
-public sealed partial class IdentityBootstrap(NpgsqlDataSource dataSource, IGrainFactory grains, ILogger<IdentityBootstrap> logger)
+public sealed partial class IdentityBootstrap(NpgsqlDataSource dataSource, Orleans.IGrainFactory grains, ILogger<IdentityBootstrap> logger)
 {
     public const string DefaultSlug = "default";
     public const string OwnerEmail = "owner@localhost";
@@ -38,10 +38,10 @@ public sealed partial class IdentityBootstrap(NpgsqlDataSource dataSource, IGrai
 
             var workspaceId = Guid.CreateVersion7();
             var ownerId = Guid.CreateVersion7();
-            await grains.Get<IWorkspaceGrain>(workspaceId)
+            await grains.GetGrain<IWorkspaceGrain>(workspaceId)
                 .Create("Default", DefaultSlug, new NewMember(ownerId, OwnerEmail, "Owner", Role.Owner));
             var (secret, hash, prefix) = ApiTokens.Create();
-            await grains.Get<ITokenGrain>(Guid.CreateVersion7())
+            await grains.GetGrain<ITokenGrain>(Guid.CreateVersion7())
                 .Issue(new IssueToken(workspaceId, ownerId, "bootstrap owner token", hash, prefix, null));
             LogCreated(DefaultSlug, workspaceId, prefix);
             return new BootstrapResult(workspaceId, DefaultSlug, secret);

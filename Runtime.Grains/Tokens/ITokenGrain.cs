@@ -1,7 +1,8 @@
 namespace Runtime.Grains.Tokens;
 
 /// <summary>An API token of one workspace member. Only the SHA-256 of the secret is ever stored.</summary>
-public interface ITokenGrain : IGrainWithGuidKey
+[Orleans.Alias("token")]
+public interface ITokenGrain : Orleans.IGrainWithGuidKey
 {
     /// <summary>Records a new token; repeating the same issue returns the same token.</summary>
     Task<TokenView> Issue(IssueToken request);
@@ -12,15 +13,17 @@ public interface ITokenGrain : IGrainWithGuidKey
     /// <summary>Revokes unless already revoked: the one-way form other grains send (messages must be idempotent).</summary>
     Task EnsureRevoked(string reason);
 
-    [ReadOnly]
+    [Orleans.Concurrency.ReadOnly]
     Task<TokenView> Get();
 }
 
 /// <param name="Hash">Hex SHA-256 of the secret (<see cref="ApiTokens.Hash"/>).</param>
 /// <param name="Prefix">The first characters of the secret, to recognise it in lists.</param>
+[Orleans.GenerateSerializer, Orleans.Alias("token.issue")]
 public sealed record IssueToken(Guid WorkspaceId, Guid MemberId, string Name, string Hash, string Prefix, DateTimeOffset? ExpiresAt);
 
 /// <summary>What the Api shows of a token: never the secret nor its hash.</summary>
+[Orleans.GenerateSerializer, Orleans.Alias("token.view")]
 public sealed record TokenView(
     Guid Id,
     Guid WorkspaceId,

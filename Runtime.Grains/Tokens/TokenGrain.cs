@@ -1,9 +1,14 @@
+using Orleans;
+using Orleans.Runtime;
+using Runtime.Grains.Engine;
 using Runtime.Grains.StateMachines;
 
 namespace Runtime.Grains.Tokens;
 
 /// <summary>One API token's lifecycle: Active → Revoked.</summary>
-public sealed class TokenGrain : Grain<TokenState>, ITokenGrain
+[GrainType("token")]
+public sealed class TokenGrain([PersistentState("token")] IPersistentState<GrainRecord<TokenState>> record)
+    : RuntimeGrain<TokenState>(record), ITokenGrain
 {
     /// <summary>The token's state machine; Expired tokens are stored as Active and may still be revoked.</summary>
     public static readonly TransitionTable<TokenStatus, TokenOperation> Transitions = new TransitionTable<TokenStatus, TokenOperation>("token")

@@ -1,10 +1,15 @@
+using Orleans;
+using Orleans.Runtime;
+using Runtime.Grains.Engine;
 using Runtime.Grains.Naming;
 using Runtime.Grains.Tokens;
 
 namespace Runtime.Grains.Workspaces;
 
 /// <summary>Owns a workspace's identity and membership; the last Owner is always kept.</summary>
-public sealed class WorkspaceGrain : Grain<WorkspaceState>, IWorkspaceGrain
+[GrainType("workspace")]
+public sealed class WorkspaceGrain([PersistentState("workspace")] IPersistentState<GrainRecord<WorkspaceState>> record)
+    : RuntimeGrain<WorkspaceState>(record), IWorkspaceGrain
 {
     public Task<WorkspaceView> Create(string name, string slug, NewMember owner)
     {

@@ -4,6 +4,7 @@ using Orleans.Hosting;
 using Orleans.Storage;
 using Runtime.Execution.Processes;
 using Runtime.Grains.Cluster;
+using Runtime.Grains.Engine;
 
 namespace Runtime.Silo.Extensions;
 
@@ -34,6 +35,9 @@ public static class ClusterExtensions
             });
             silo.AddActivityPropagation();
         });
+        builder.Services.AddOptions<OutboxOptions>().BindConfiguration(OutboxOptions.Section);
+        builder.Services.AddSingleton<OutboxSweeper>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<OutboxSweeper>());
         return builder;
     }
 }

@@ -21,7 +21,7 @@ public sealed class CachedChecksTests(ApiFixture api) : IClassFixture<ApiFixture
         for (var i = 0; i < 3; i++) // accepted, and remembered
             Assert.Equal(200, (int)(await client.GetAsync("/api/me")).StatusCode);
 
-        await api.Database.Services.GetRequiredService<IGrainFactory>().Get<ITokenGrain>(tokenId).Revoke("leaked, revoked elsewhere");
+        await api.Services.GetRequiredService<Orleans.IGrainFactory>().GetGrain<ITokenGrain>(tokenId).Revoke("leaked, revoked elsewhere");
 
         var clock = Stopwatch.StartNew();
         await Eventually.Get(async () => (int)(await client.GetAsync("/api/me")).StatusCode, status => status == 401, TimeSpan.FromSeconds(1), "the revocation to reach the Api");
@@ -36,7 +36,7 @@ public sealed class CachedChecksTests(ApiFixture api) : IClassFixture<ApiFixture
         Assert.Equal(200, (int)(await client.GetAsync("/api/me")).StatusCode);
 
         // Removed through a second Api client would forget at once; through the grain, only the feed tells.
-        var workspace = api.Database.Services.GetRequiredService<IGrainFactory>().Get<Runtime.Grains.Workspaces.IWorkspaceGrain>(api.Default.WorkspaceId);
+        var workspace = api.Services.GetRequiredService<Orleans.IGrainFactory>().GetGrain<Runtime.Grains.Workspaces.IWorkspaceGrain>(api.Default.WorkspaceId);
         await workspace.RemoveMember(memberId);
 
         await Eventually.Get(async () => (int)(await client.GetAsync("/api/me")).StatusCode, status => status == 401, TimeSpan.FromSeconds(1), "the removal to reach the Api");

@@ -19,6 +19,7 @@ namespace Runtime.Tests.Infrastructure;
 public sealed class ApiFixture : IAsyncLifetime
 {
     private readonly TestDatabase _database = new();
+    private TestSilo? _grainHost;
     private WebApplicationFactory<Program>? _factory;
     private WebApplicationFactory<Program>? _listening;
     private string _dataDirectory = "";
@@ -34,11 +35,14 @@ public sealed class ApiFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await _database.InitializeAsync();
-        Default = await _database.Services.GetRequiredService<IdentityBootstrap>().EnsureAsync();
-        OwnerToken = Default.OwnerToken!;
+        // The Api is an Orleans client: the grains it calls live in a silo.
+        _grainHost = await TestSilo.StartGrainHostAsync(_database.ConnectionString, "silo-grains");
         _dataDirectory = Directory.CreateTempSubdirectory("runtime-api-").FullName;
         _factory = CreateFactory();
         _ = _factory.Server;
+        // On this new database the Api's start made the default workspace and wrote its Owner token.
+        Default = await _factory.Services.GetRequiredService<IdentityBootstrap>().EnsureAsync();
+        OwnerToken = (await File.ReadAllTextAsync(Path.Combine(_dataDirectory, "owner-token"))).Trim();
     }
 
     private WebApplicationFactory<Program> CreateFactory() => new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
@@ -76,6 +80,8 @@ public sealed class ApiFixture : IAsyncLifetime
             await _listening.DisposeAsync();
         if (_factory is not null)
             await _factory.DisposeAsync();
+        if (_grainHost is not null)
+            await _grainHost.DisposeAsync();
         await _database.DisposeAsync();
         Directory.Delete(_dataDirectory, recursive: true);
     }

@@ -1,9 +1,11 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Runtime.Grains;
+using Runtime.Grains.Hosting;
 using Runtime.Silo.Extensions;
 
 namespace Runtime.Tests.Infrastructure;
@@ -31,6 +33,28 @@ public sealed class TestSilo : IAsyncDisposable
         });
         if (settings is not null)
             builder.Configuration.AddInMemoryCollection(settings);
+        var app = builder.Build();
+        await app.StartAsync();
+        return new TestSilo(app);
+    }
+
+    /// <summary>
+    /// A silo that only hosts grains: no delivery loops, no embedded agent, so that a test's own silos
+    /// (and their agents) are the only ones taking work. The Api fixture runs one.
+    /// </summary>
+    public static async Task<TestSilo> StartGrainHostAsync(string connectionString, string name)
+    {
+        var builder = WebApplication.CreateBuilder();
+        builder.WebHost.UseUrls(Runtime.Silo.Extensions.SiloExtensions.DefaultUrl);
+        builder.Configuration.AddInMemoryCollection(TestRuntime.FastDelivery);
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:runtime"] = connectionString,
+            ["Runtime:Silo:Name"] = name,
+        });
+        builder.Services.AddRuntimeGrains("runtime-" + name);
+        builder.AddRuntimeCluster();
+        builder.Logging.AddProvider(new RecordingLoggerProvider());
         var app = builder.Build();
         await app.StartAsync();
         return new TestSilo(app);

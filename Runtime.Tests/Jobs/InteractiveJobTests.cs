@@ -128,7 +128,8 @@ public sealed class InteractiveJobTests(ApiFixture api) : IClassFixture<ApiFixtu
     {
         var (project, _, repository) = await ProjectAsync();
         using var repo = repository;
-        var url = (await InteractiveJobAsync(project, idleTimeoutSeconds: 2, path: "ws.py")).GetProperty("url").GetString()!;
+        // Long enough that a loaded machine's stall between the first visit and the socket's connect is not idleness.
+        var url = (await InteractiveJobAsync(project, idleTimeoutSeconds: 3, path: "ws.py")).GetProperty("url").GetString()!;
         // The listening Api starts on first use, which may take longer than the idle timeout: before the app starts.
         var endpoint = new UriBuilder(api.ListeningAddress) { Scheme = "ws", Path = url + "ws" }.Uri;
         await OpenAsync(api.Owner(), url);
@@ -138,7 +139,7 @@ public sealed class InteractiveJobTests(ApiFixture api) : IClassFixture<ApiFixtu
             socket.Options.SetRequestHeader("Authorization", $"Bearer {api.OwnerToken}");
             await socket.ConnectAsync(endpoint, timeout.Token);
             // Open, silent, for twice the idle timeout: still running, still answering.
-            await Task.Delay(TimeSpan.FromSeconds(4), timeout.Token);
+            await Task.Delay(TimeSpan.FromSeconds(6), timeout.Token);
             Assert.Equal("echo: still here", await ProjectProxySessionTests.RoundTripAsync(socket, "still here", timeout.Token));
             Assert.Equal("Running", Assert.Single(await RunsAsync(project)).GetProperty("status").GetString());
             await socket.CloseAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, "done", timeout.Token);

@@ -180,7 +180,9 @@ DELETE FROM orleans_reminders WHERE service_id = @ServiceId');
 
 -- Grain state. Orleans passes the state's name (the [PersistentState] name), the grain id split
 -- into N0/N1 (a Guid key, as .NET lays out its bytes) or a string key, the version it read, and
--- the state as UTF-8 JSON. A state name listed in grain_state_tables is kept in that table (with
+-- the document as UTF-8 JSON: {"state": …} plus, for Runtime's grains, their undelivered messages
+-- and the ids of those they took. "state" goes to the state column (the one generated columns
+-- read), the rest to meta. A state name listed in grain_state_tables is kept in that table (with
 -- the generated columns that lists, lookups and unique indexes need); any other in grain_states.
 CREATE TABLE grain_state_tables (
     state_name text PRIMARY KEY,
@@ -193,6 +195,7 @@ CREATE TABLE grain_states (
     key        text PRIMARY KEY,
     version    bigint      NOT NULL,
     state      jsonb       NOT NULL,
+    meta       jsonb       NOT NULL DEFAULT '{}',
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now()
 );
@@ -230,7 +233,7 @@ LANGUAGE plpgsql STABLE AS $$
 DECLARE
     target record := orleans_state_table(p_state);
 BEGIN
-    EXECUTE format('SELECT convert_to(state::text, ''UTF8''), version::integer FROM %I WHERE key = $1', target.table_name)
+    EXECUTE format('SELECT convert_to((meta || jsonb_build_object(''state'', state))::text, ''UTF8''), version::integer FROM %I WHERE key = $1', target.table_name)
     INTO payload, version
     USING orleans_row_key(target.table_name, p_state, orleans_grain_key(p_n0, p_n1, p_extension));
 END $$;
@@ -242,14 +245,15 @@ RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE
     target record := orleans_state_table(p_state);
     grain_key text := orleans_grain_key(p_n0, p_n1, p_extension);
+    document jsonb := convert_from(p_payload, 'UTF8')::jsonb;
     written integer;
 BEGIN
     IF p_version IS NULL THEN
-        EXECUTE format('INSERT INTO %I (key, version, state) VALUES ($1, 1, $2) ON CONFLICT (key) DO NOTHING RETURNING version::integer', target.table_name)
-        INTO written USING orleans_row_key(target.table_name, p_state, grain_key), convert_from(p_payload, 'UTF8')::jsonb;
+        EXECUTE format('INSERT INTO %I (key, version, state, meta) VALUES ($1, 1, $2, $3) ON CONFLICT (key) DO NOTHING RETURNING version::integer', target.table_name)
+        INTO written USING orleans_row_key(target.table_name, p_state, grain_key), document -> 'state', document - 'state';
     ELSE
-        EXECUTE format('UPDATE %I SET version = version + 1, state = $2, updated_at = now() WHERE key = $1 AND version = $3 RETURNING version::integer', target.table_name)
-        INTO written USING orleans_row_key(target.table_name, p_state, grain_key), convert_from(p_payload, 'UTF8')::jsonb, p_version;
+        EXECUTE format('UPDATE %I SET version = version + 1, state = $2, meta = $3, updated_at = now() WHERE key = $1 AND version = $4 RETURNING version::integer', target.table_name)
+        INTO written USING orleans_row_key(target.table_name, p_state, grain_key), document -> 'state', document - 'state', p_version;
     END IF;
     IF written IS NOT NULL AND target.announces THEN
         PERFORM pg_notify('runtime_changes', p_state || '/' || grain_key);

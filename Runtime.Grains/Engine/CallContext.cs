@@ -1,0 +1,89 @@
+using System.Reflection;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Npgsql;
+
+namespace Runtime.Grains.Engine;
+
+/// <summary>
+/// One grain call's view of the world on Orleans: identity, clock, and what it emits. Messages it
+/// sends are written with its state and delivered after; if the call fails, it sent nothing.
+/// </summary>
+public sealed class CallContext
+{
+    private readonly NpgsqlDataSource _dataSource;
+
+    internal CallContext(GrainId id, DateTimeOffset now, NpgsqlDataSource dataSource)
+    {
+        Id = id;
+        Now = now;
+        _dataSource = dataSource;
+    }
+
+    /// <summary>The grain this call runs on.</summary>
+    public GrainId Id { get; }
+
+    /// <summary>The time this call started.</summary>
+    public DateTimeOffset Now { get; }
+
+    internal List<OutboxMessage> Outbox { get; } = [];
+
+    internal bool Deleted { get; private set; }
+
+    /// <summary>A reference whose method calls become one-way messages, delivered once the call's state is written.</summary>
+    public TGrain Send<TGrain>(Guid key) where TGrain : Orleans.IGrainWithGuidKey => MessageRecorder.Create<TGrain>(this, key.ToString("D"), Now);
+
+    /// <inheritdoc cref="Send{TGrain}(Guid)"/>
+    public TGrain Send<TGrain>(string key) where TGrain : Orleans.IGrainWithStringKey => MessageRecorder.Create<TGrain>(this, key, Now);
+
+    /// <summary>Like <see cref="Send{TGrain}(Guid)"/>, delivered no earlier than <paramref name="dueAt"/>.</summary>
+    public TGrain SendAt<TGrain>(Guid key, DateTimeOffset dueAt) where TGrain : Orleans.IGrainWithGuidKey => MessageRecorder.Create<TGrain>(this, key.ToString("D"), dueAt);
+
+    /// <inheritdoc cref="SendAt{TGrain}(Guid, DateTimeOffset)"/>
+    public TGrain SendAt<TGrain>(string key, DateTimeOffset dueAt) where TGrain : Orleans.IGrainWithStringKey => MessageRecorder.Create<TGrain>(this, key, dueAt);
+
+    /// <summary>Deletes the grain's row when the call ends.</summary>
+    public void DeleteState() => Deleted = true;
+
+    /// <summary>
+    /// A command on the runtime database, for the grain's own tables and lookups. It runs at once, on its
+    /// own: a failure of the call after it does not undo it, so what it writes must be safe to repeat.
+    /// </summary>
+    public NpgsqlCommand CreateCommand(string sql) => _dataSource.CreateCommand(sql);
+
+    internal void Record(Type target, string key, MethodInfo method, object?[] args, DateTimeOffset dueAt)
+    {
+        var parameters = method.GetParameters();
+        var json = new JsonArray();
+        for (var i = 0; i < parameters.Length; i++)
+            json.Add(JsonSerializer.SerializeToNode(args[i], parameters[i].ParameterType, GrainJson.Options));
+        Outbox.Add(new OutboxMessage(Guid.CreateVersion7(Now), GrainInterfaces.AliasOf(target), key, method.Name, json.ToJsonString(GrainJson.Options), dueAt));
+    }
+}
+
+/// <summary>The object behind <see cref="CallContext.Send{TGrain}(Guid)"/>: each call on it is recorded, not made.</summary>
+public class MessageRecorder : DispatchProxy
+{
+    private CallContext _context = null!;
+    private string _key = "";
+    private DateTimeOffset _dueAt;
+
+    internal static TGrain Create<TGrain>(CallContext context, string key, DateTimeOffset dueAt)
+    {
+        var proxy = Create<TGrain, MessageRecorder>();
+        var recorder = (MessageRecorder)(object)proxy!;
+        recorder._context = context;
+        recorder._key = key;
+        recorder._dueAt = dueAt;
+        return proxy;
+    }
+
+    protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+    {
+        var method = targetMethod!;
+        if (method.ReturnType != typeof(Task))
+            throw new InvalidOperationException($"{method.DeclaringType?.Name}.{method.Name} returns a value; only methods returning Task can be sent as one-way messages.");
+        _context.Record(method.DeclaringType!, _key, method, args ?? [], _dueAt);
+        return Task.CompletedTask;
+    }
+}

@@ -1,0 +1,24 @@
+using Orleans;
+
+namespace Runtime.Grains.Engine;
+
+/// <summary>
+/// What a <see cref="RuntimeGrain{TState}"/> stores: its state, the messages it has yet to deliver and
+/// the ids of the messages it last received. The state goes to the table's <c>state</c> column (the
+/// one its generated columns read), the rest to <c>meta</c> (migration 0012).
+/// </summary>
+public sealed class GrainRecord<TState> where TState : class, new()
+{
+    public TState State { get; set; } = new();
+
+    /// <summary>Messages written with the state that sent them and removed once delivered.</summary>
+    public List<OutboxMessage> Outbox { get; set; } = [];
+
+    /// <summary>The latest messages received, newest last: a second delivery of one of them is skipped.</summary>
+    public List<Guid> Seen { get; set; } = [];
+}
+
+/// <summary>A one-way grain call recorded by <see cref="CallContext.Send{TGrain}(Guid)"/>, delivered after the sender's state is written.</summary>
+/// <param name="Target">The target interface's alias (<c>[Alias]</c>) and the grain's key.</param>
+/// <param name="Args">The arguments as JSON, one element per parameter.</param>
+public sealed record OutboxMessage(Guid Id, string Target, string Key, string Method, string Args, DateTimeOffset DueAt);
