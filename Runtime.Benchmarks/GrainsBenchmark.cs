@@ -8,6 +8,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using NpgsqlTypes;
+using Runtime.Benchmarks.Grains;
 using Runtime.Grains;
 using Runtime.Grains.Hosting;
 using Runtime.Grains.Storage;
@@ -16,7 +17,7 @@ namespace Runtime.Benchmarks;
 
 /// <summary>
 /// <c>grains</c>: grain calls per second against the bare transaction they wrap, and reminder lateness
-/// with 10,000 reminders due within a minute on one silo.
+/// with 10,000 reminders due within a minute on one silo; then the same on Orleans (<see cref="OrleansBenchmark"/>).
 /// </summary>
 internal static class GrainsBenchmark
 {
@@ -49,6 +50,8 @@ internal static class GrainsBenchmark
         Console.WriteLine($"{"lateness p99 (ms, <= 250)",-28}{reminders.P99,10:0.0}   {(reminders.P99 <= 250 ? "PASS" : "MISS")}");
         Console.WriteLine($"{"lateness max (ms)",-28}{reminders.Max,10:0.0}");
 
+        var orleans = await OrleansBenchmark.RunAsync(database.ConnectionString, Callers, Grains);
+
         var result = new
         {
             benchmark = "grains",
@@ -56,11 +59,12 @@ internal static class GrainsBenchmark
             machine = new { cores = Environment.ProcessorCount, postgres = database.Version, dotnet = Environment.Version.ToString() },
             calls = new { callers = Callers, grains = Grains, roundSeconds = RoundLength.TotalSeconds, grainCallsPerSecond = grainRate, bareTransactionsPerSecond = bareRate, ratio, grainRounds = grainRates, bareRounds = bareRates, target = 0.7 },
             reminders = new { count = Reminders, windowSeconds = ReminderWindow.TotalSeconds, fired = reminders.Fired, exactlyOnce = reminders.ExactlyOnce, p50Ms = reminders.P50, p99Ms = reminders.P99, maxMs = reminders.Max, targetP99Ms = 250 },
+            orleans = orleans.Json,
         };
         var output = await Artifacts.WriteAsync("grains", result);
         Console.WriteLine($"\nwrote {output}");
 
-        var correct = callsOk && reminders.Fired == Reminders && reminders.ExactlyOnce;
+        var correct = callsOk && reminders.Fired == Reminders && reminders.ExactlyOnce && orleans.Correct;
         if (!correct)
             Console.WriteLine("CORRECTNESS CHECK FAILED");
         return correct ? 0 : 1;
@@ -101,7 +105,7 @@ internal static class GrainsBenchmark
     }
 
     // The transaction a grain call wraps, issued directly: lock and read, write state and version, commit.
-    private static async Task<long> BareAsync(NpgsqlDataSource dataSource, string key)
+    internal static async Task<long> BareAsync(NpgsqlDataSource dataSource, string key)
     {
         await using var connection = await dataSource.OpenConnectionAsync();
         await using var transaction = await connection.BeginTransactionAsync();
@@ -125,7 +129,7 @@ internal static class GrainsBenchmark
         return state.Count;
     }
 
-    private static async Task<long> RunForAsync(TimeSpan length, Func<string, Task<long>> call, string[] keys)
+    internal static async Task<long> RunForAsync(TimeSpan length, Func<string, Task<long>> call, string[] keys)
     {
         long done = 0;
         var stopAt = Stopwatch.GetTimestamp() + (long)(length.TotalSeconds * Stopwatch.Frequency);

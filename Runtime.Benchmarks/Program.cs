@@ -5,6 +5,8 @@ switch (args.FirstOrDefault())
 {
     case "grains":
         return await GrainsBenchmark.RunAsync();
+    case Runtime.Benchmarks.Grains.BenchSilo.Mode:
+        return await Runtime.Benchmarks.Grains.BenchSilo.RunAsync(args[1..]);
     case "apps":
         return await AppsBenchmark.RunAsync();
     case "runs":
