@@ -76,6 +76,8 @@ internal sealed class BenchCluster : IAsyncDisposable
     /// <summary>Connects the Orleans client; the gateway list is refreshed every second so a replacement silo is used soon.</summary>
     public async Task ConnectAsync()
     {
+        if (_client is not null)
+            return;
         var builder = Host.CreateApplicationBuilder();
         builder.Configuration.AddClusterDefaults(silo: false);
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -90,6 +92,9 @@ internal sealed class BenchCluster : IAsyncDisposable
         _client = builder.Build();
         await _client.StartAsync();
     }
+
+    /// <summary>The cluster's database, for reading what the grains stored.</summary>
+    public NpgsqlDataSource Database => _database;
 
     public async Task WaitForActiveSilosAsync(int count) =>
         await WaitUntilAsync(async () => await ScalarAsync<long>("SELECT count(*) FROM orleans_membership WHERE status = $1", Active) == count,
