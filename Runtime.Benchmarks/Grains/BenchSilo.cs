@@ -1,3 +1,4 @@
+using Runtime.Grains.Hosting;
 using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
@@ -32,6 +33,8 @@ internal static class BenchSilo
         {
             ["Logging:LogLevel:Default"] = "Warning",
         });
+        // The grains' services (the data source, migrations check); the grains themselves are the benchmark's.
+        builder.Services.AddRuntimeGrains("runtime-bench-silo");
         builder.AddRuntimeCluster();
         // The reminders measure asks for a 5 s period; Orleans' floor is 1 minute (0 is allowed, with a warning).
         builder.Services.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromSeconds(1));

@@ -15,7 +15,8 @@ public interface IActivity<in TPayload>
 /// <summary>What an activity run knows about itself.</summary>
 /// <param name="Grain">The grain that started the activity, to report back to.</param>
 /// <param name="Attempt">1 on the first run, higher on retries after a failure or a lost silo.</param>
-public sealed record ActivityRun(long Id, GrainId Grain, int Attempt, IGrainFactory Grains);
+/// <param name="Cluster">The Orleans grain factory, when the activity runs on Orleans (<see cref="Engine.ActivityWorker"/>).</param>
+public sealed record ActivityRun(long Id, GrainId Grain, int Attempt, IGrainFactory Grains, Orleans.IGrainFactory? Cluster = null);
 
 /// <summary>Activity kinds known to this process: payload type to kind name and handler.</summary>
 public sealed class ActivityRegistry(IEnumerable<ActivityRegistration> registrations)

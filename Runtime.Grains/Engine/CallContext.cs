@@ -28,7 +28,40 @@ public sealed class CallContext
 
     internal List<OutboxMessage> Outbox { get; } = [];
 
+    internal List<(Guid Id, Assignments.AssignmentRequest Request)> Assignments { get; } = [];
+
+    /// <summary>Reminders registered (a schedule) or removed (null) by this call, in order.</summary>
+    internal List<(string Name, Reminders.ReminderSchedule? Schedule)> ReminderChanges { get; } = [];
+
     internal bool Deleted { get; private set; }
+
+    /// <summary>Registers (or replaces) this grain's reminder <paramref name="name"/>; it fires as a call to <see cref="Reminders.IRemindable.ReceiveReminder"/>.</summary>
+    public void RegisterReminder(string name, Reminders.ReminderSchedule schedule) => ReminderChanges.Add((name, schedule));
+
+    /// <summary>Removes this grain's reminder <paramref name="name"/>, if it has one.</summary>
+    public void UnregisterReminder(string name) => ReminderChanges.Add((name, null));
+
+    /// <summary>Queues slow work, run by an <see cref="IActivityWorker"/> once this call's state is written; its handler reports back by calling this grain.</summary>
+    public void StartActivity<TPayload>(TPayload payload, TimeSpan? delay = null) where TPayload : notnull
+    {
+        var kind = typeof(TPayload).Name;
+        var args = new JsonArray(kind, JsonSerializer.Serialize(payload, GrainJson.Options), Id.Type, Id.Key);
+        Outbox.Add(new OutboxMessage(Guid.CreateVersion7(Now), GrainInterfaces.AliasOf(typeof(IActivityWorker)), Guid.Empty.ToString("D"),
+            nameof(IActivityWorker.Run), args.ToJsonString(GrainJson.Options), Now + (delay ?? TimeSpan.Zero)));
+    }
+
+    /// <summary>
+    /// Queues work for an agent of an environment; returns the assignment id. The assignment is stored
+    /// held, with this call, and agents may claim it once the call's state is written.
+    /// </summary>
+    public Guid Assign(Assignments.AssignmentRequest request)
+    {
+        var id = Guid.CreateVersion7(Now);
+        Assignments.Add((id, request));
+        Outbox.Add(new OutboxMessage(Guid.CreateVersion7(Now), GrainInterfaces.AliasOf(typeof(IAssignmentRelease)), Guid.Empty.ToString("D"),
+            nameof(IAssignmentRelease.Release), new JsonArray(JsonSerializer.SerializeToNode(id)).ToJsonString(GrainJson.Options), Now));
+        return id;
+    }
 
     /// <summary>A reference whose method calls become one-way messages, delivered once the call's state is written.</summary>
     public TGrain Send<TGrain>(Guid key) where TGrain : Orleans.IGrainWithGuidKey => MessageRecorder.Create<TGrain>(this, key.ToString("D"), Now);

@@ -16,7 +16,13 @@ public sealed class GrainRecord<TState> where TState : class, new()
 
     /// <summary>The latest messages received, newest last: a second delivery of one of them is skipped.</summary>
     public List<Guid> Seen { get; set; } = [];
+
+    /// <summary>The grain's reminders by name: when each is next due, and its schedule.</summary>
+    public Dictionary<string, StoredReminder> Reminders { get; set; } = new(StringComparer.Ordinal);
 }
+
+/// <summary>A reminder as its grain's record keeps it (<see cref="Reminders.ReminderSchedule"/> as JSON).</summary>
+public sealed record StoredReminder(string Schedule, DateTimeOffset DueAt);
 
 /// <summary>A one-way grain call recorded by <see cref="CallContext.Send{TGrain}(Guid)"/>, delivered after the sender's state is written.</summary>
 /// <param name="Target">The target interface's alias (<c>[Alias]</c>) and the grain's key.</param>

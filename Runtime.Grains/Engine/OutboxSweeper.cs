@@ -19,9 +19,9 @@ public sealed class OutboxOptions
 }
 
 /// <summary>
-/// Finds grains whose stored record holds messages overdue by more than <see cref="OutboxOptions.Grace"/>
-/// (their silo died between writing and delivering, or they were deactivated with a message due later)
-/// and wakes each with a Flush. Every silo sweeps; a grain woken twice delivers once.
+/// Finds grains whose stored record holds messages or reminders overdue by more than <see cref="OutboxOptions.Grace"/>
+/// (their silo died between writing and delivering, or they were deactivated with something due later)
+/// and wakes each. Every silo sweeps; a grain woken twice delivers and fires once.
 /// </summary>
 public sealed partial class OutboxSweeper(NpgsqlDataSource dataSource, Orleans.IGrainFactory grains, TimeProvider time,
     IOptions<OutboxOptions> options, ILogger<OutboxSweeper> logger) : BackgroundService
@@ -63,7 +63,7 @@ public sealed partial class OutboxSweeper(NpgsqlDataSource dataSource, Orleans.I
                 var (type, grainKey) = state.Length > 0 ? (state, key) : (key[..key.IndexOf('/')], key[(key.IndexOf('/') + 1)..]);
                 try
                 {
-                    await grains.GetGrain<IOutboxGrain>(IdOf(type, grainKey)).Flush();
+                    await grains.GetGrain<IRuntimeGrain>(IdOf(type, grainKey)).Wake();
                     woken++;
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
@@ -80,11 +80,11 @@ public sealed partial class OutboxSweeper(NpgsqlDataSource dataSource, Orleans.I
     private async Task<List<string>> OverdueAsync(string table, CancellationToken ct)
     {
         // The table name comes from grain_state_tables, written only by migrations.
-        await using var command = dataSource.CreateCommand($"""
-            SELECT key FROM "{table}"
-            WHERE jsonb_array_length(coalesce(meta -> 'outbox', '[]')) > 0
-              AND EXISTS (SELECT 1 FROM jsonb_array_elements(meta -> 'outbox') m WHERE (m ->> 'dueAt')::timestamptz < $1)
-            LIMIT {Batch}
+        await using var command = dataSource.CreateCommand($$"""
+            SELECT key FROM "{{table}}"
+            WHERE EXISTS (SELECT 1 FROM jsonb_array_elements(coalesce(meta -> 'outbox', '[]')) m WHERE (m ->> 'dueAt')::timestamptz < $1)
+               OR EXISTS (SELECT 1 FROM jsonb_each(coalesce(meta -> 'reminders', '{}')) r WHERE (r.value ->> 'dueAt')::timestamptz < $1)
+            LIMIT {{Batch}}
             """);
         command.Parameters.Add(new NpgsqlParameter { Value = time.GetUtcNow() - options.Value.Grace });
         var keys = new List<string>();

@@ -4,27 +4,34 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using Orleans;
 using Orleans.Runtime;
+using Runtime.Grains.Reminders;
 
 namespace Runtime.Grains.Engine;
 
 /// <summary>
 /// Base of Runtime's grains on Orleans. Each call that is not [ReadOnly] behaves as one transaction:
-/// the state it leaves is written, with the messages it sent, before any of them is delivered; a call
-/// that throws leaves the state as it found it and sends nothing. Messages are delivered after the
-/// call's turn, by a timer that lets other calls in, so two grains that message each other never wait
-/// on each other; a message is delivered at least once and applied once, since its receiver remembers
-/// the ids of the messages it took. What a dead silo left undelivered, the <see cref="OutboxSweeper"/> finds.
+/// the state it leaves is written, with the messages, assignments and reminders it made, before any
+/// of them takes effect; a call that throws leaves the state as it found it and did nothing. Messages
+/// are delivered after the call's turn by a timer that lets other calls in, so two grains that message
+/// each other never wait on each other; a message is delivered at least once and applied once (its
+/// receiver remembers the ids of the messages it took). Reminders are kept in the record: a timer
+/// fires them while the grain is active, an Orleans reminder wakes it after a failover, and the
+/// <see cref="OutboxSweeper"/> finds what a dead silo left behind sooner.
 /// </summary>
-public abstract partial class RuntimeGrain<TState> : Grain, IIncomingGrainCallFilter, IRemindable, IOutboxGrain where TState : class, new()
+public abstract partial class RuntimeGrain<TState> : Grain, IIncomingGrainCallFilter, Orleans.IRemindable, IRuntimeGrain where TState : class, new()
 {
     internal const string MessageIdKey = "runtime.message";
+    internal const string BackstopReminder = "runtime-wake";
     private const int SeenKept = 200;
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan BackstopPeriod = TimeSpan.FromMinutes(1);
 
     private readonly IPersistentState<GrainRecord<TState>> _record;
     private readonly HashSet<Guid> _delivered = [];
     private CallContext? _context;
-    private IGrainTimer? _deliveryTimer;
+    private IGrainTimer? _timer;
+    private bool? _backstop;
+    private bool _recordChanged;
 
     protected RuntimeGrain(IPersistentState<GrainRecord<TState>> record) => _record = record;
 
@@ -38,15 +45,17 @@ public abstract partial class RuntimeGrain<TState> : Grain, IIncomingGrainCallFi
     /// <summary>True when the grain had been written before this call.</summary>
     protected bool Exists => _record.RecordExists;
 
-    /// <summary>This call's context: identity, clock, messages.</summary>
+    /// <summary>This call's context: identity, clock, what it emits.</summary>
     protected CallContext Context => _context ??= NewContext();
 
     private ILogger Logger => ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger(GetType());
 
+    private TimeProvider TimeProvider => ServiceProvider.GetService<TimeProvider>() ?? TimeProvider.System;
+
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        // A silo that died after writing may have left messages undelivered.
-        ScheduleDelivery();
+        // A silo that died may have left messages undelivered or reminders due.
+        PlanTimer();
         return Task.CompletedTask;
     }
 
@@ -70,13 +79,15 @@ public abstract partial class RuntimeGrain<TState> : Grain, IIncomingGrainCallFi
 
         var before = JsonSerializer.Serialize(State, GrainJson.Options);
         var existed = Exists;
+        var reminders = new Dictionary<string, StoredReminder>(_record.State.Reminders, StringComparer.Ordinal);
+        _recordChanged = false;
         try
         {
             await call.Invoke();
         }
         catch
         {
-            Restore(before);
+            Restore(before, reminders);
             throw;
         }
         var context = _context;
@@ -85,12 +96,23 @@ public abstract partial class RuntimeGrain<TState> : Grain, IIncomingGrainCallFi
             await DeleteAsync(context);
             return;
         }
+        foreach (var (name, schedule) in context.ReminderChanges)
+        {
+            if (schedule is null)
+                _record.State.Reminders.Remove(name);
+            else
+                _record.State.Reminders[name] = new StoredReminder(schedule.ToJson(), schedule.FirstDue(context.Now));
+        }
         var after = JsonSerializer.Serialize(State, GrainJson.Options);
-        if (messageId is null && context.Outbox.Count == 0 && after == before)
+        var emitted = context.Outbox.Count > 0 || context.ReminderChanges.Count > 0;
+        if (messageId is null && !emitted && !_recordChanged && after == before)
             return;
         // A late message to a grain that was never written (or was deleted) must not bring it back.
-        if (!existed && context.Outbox.Count == 0 && after == JsonSerializer.Serialize(new TState(), GrainJson.Options))
+        if (!existed && !emitted && after == JsonSerializer.Serialize(new TState(), GrainJson.Options))
+        {
+            Restore(before, reminders);
             return;
+        }
 
         var record = _record.State;
         var forgotten = record.Outbox.Where(m => _delivered.Contains(m.Id)).ToList();
@@ -104,6 +126,8 @@ public abstract partial class RuntimeGrain<TState> : Grain, IIncomingGrainCallFi
         }
         try
         {
+            // Held until the state that emitted them is written; released by the outbox after.
+            await HoldAssignmentsAsync(context);
             await _record.WriteStateAsync();
         }
         catch (Exception e)
@@ -112,78 +136,125 @@ public abstract partial class RuntimeGrain<TState> : Grain, IIncomingGrainCallFi
             record.Outbox.AddRange(forgotten);
             if (messageId is { } id)
                 record.Seen.Remove(id);
-            Restore(before);
+            Restore(before, reminders);
             throw UniqueViolation(e) ?? e;
         }
         _delivered.ExceptWith(forgotten.Select(m => m.Id));
-        if (context.Outbox.Count > 0)
-            ScheduleDelivery();
+        await PlanBackstopAsync();
+        PlanTimer();
     }
 
-    Task IRemindable.ReceiveReminder(string reminderName, TickStatus status) => OnReminder(reminderName, status);
+    // Orleans' reminder: the backstop that wakes the grain after a failover.
+    Task Orleans.IRemindable.ReceiveReminder(string reminderName, TickStatus status) =>
+        reminderName == BackstopReminder ? CatchUpAsync() : Task.CompletedTask;
 
-    /// <summary>A reminder of the grain's fired; like any call, what it changes is written when it returns.</summary>
-    protected virtual Task OnReminder(string name, TickStatus status) => Task.CompletedTask;
+    Task IRuntimeGrain.Wake() => CatchUpAsync();
 
-    async Task IOutboxGrain.Flush()
+    // Runs inside a call (Wake or the backstop), so the filter writes what it changes.
+    private async Task CatchUpAsync()
     {
         var record = _record.State;
         if (record.Outbox.RemoveAll(m => _delivered.Contains(m.Id)) > 0)
+            _recordChanged = true;
+        var now = TimeProvider.GetUtcNow();
+        foreach (var (name, stored) in record.Reminders.Where(r => r.Value.DueAt <= now).OrderBy(r => r.Value.DueAt).ToList())
         {
-            await _record.WriteStateAsync();
-            _delivered.Clear();
+            var schedule = ReminderSchedule.FromJson(stored.Schedule);
+            // Ticks missed meanwhile collapse into this one, due at the first of them.
+            var next = schedule.NextDue(stored.DueAt, now);
+            if (next is { } due)
+                record.Reminders[name] = stored with { DueAt = due };
+            else
+                record.Reminders.Remove(name);
+            _recordChanged = true;
+            if (this is Reminders.IRemindable remindable)
+                await remindable.ReceiveReminder(name, new ReminderTick(name, stored.DueAt, now, next));
         }
-        ScheduleDelivery();
     }
 
     private async Task DeleteAsync(CallContext context)
     {
         var pending = _record.State.Outbox.Where(m => !_delivered.Contains(m.Id)).Concat(context.Outbox).ToList();
+        await HoldAssignmentsAsync(context);
         if (_record.RecordExists)
             await _record.ClearStateAsync();
         _record.State = new GrainRecord<TState>();
         _delivered.Clear();
+        _timer?.Dispose();
+        if (_backstop != false && await this.GetReminder(BackstopReminder) is { } reminder)
+            await this.UnregisterReminder(reminder);
         // Nothing is left to hold them: what a deleted grain still had to send goes now, once, without waiting.
         foreach (var message in pending)
             _ = TryDeliverAsync(message);
         DeactivateOnIdle();
     }
 
-    private void ScheduleDelivery()
+    private async Task HoldAssignmentsAsync(CallContext context)
     {
-        var pending = _record.State.Outbox.Where(m => !_delivered.Contains(m.Id)).ToList();
-        _deliveryTimer?.Dispose();
-        _deliveryTimer = null;
-        if (pending.Count == 0)
+        if (context.Assignments.Count == 0)
             return;
-        var wait = pending.Min(m => m.DueAt) - TimeProvider.GetUtcNow();
-        _deliveryTimer = this.RegisterGrainTimer(DeliverDueAsync,
-            new GrainTimerCreationOptions(wait > TimeSpan.Zero ? wait : TimeSpan.Zero, Timeout.InfiniteTimeSpan) { Interleave = true });
+        var dataSource = ServiceProvider.GetRequiredService<NpgsqlDataSource>();
+        await using var batch = dataSource.CreateBatch();
+        foreach (var (id, request) in context.Assignments)
+        {
+            var insert = new NpgsqlBatchCommand("""
+                INSERT INTO assignments (id, environment_id, workload_id, kind, spec, grain_type, grain_key, status, available_at, created_at)
+                VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, 'held', $8, $8) ON CONFLICT (id) DO NOTHING
+                """);
+            foreach (var value in new object[] { id, request.EnvironmentId, request.WorkloadId, request.Kind, request.Spec.GetRawText(), context.Id.Type, context.Id.Key, context.Now })
+                insert.Parameters.Add(new NpgsqlParameter { Value = value });
+            batch.BatchCommands.Add(insert);
+        }
+        await batch.ExecuteNonQueryAsync();
     }
 
-    // Interleaves with the grain's calls: a receiver that messages back is served meanwhile. The state is
-    // not touched here; what was delivered is forgotten by a Flush, which is an ordinary call.
-    private async Task DeliverDueAsync(CancellationToken cancellationToken)
+    // One timer, for whatever comes first: a message to deliver or a reminder to fire. It lets other
+    // calls in while it delivers; the reminders fire in a Wake, an ordinary call.
+    private void PlanTimer(TimeSpan? atLeast = null)
+    {
+        _timer?.Dispose();
+        _timer = null;
+        var record = _record.State;
+        var times = record.Outbox.Where(m => !_delivered.Contains(m.Id)).Select(m => m.DueAt)
+            .Concat(record.Reminders.Values.Select(r => r.DueAt)).ToList();
+        if (_delivered.Count > 0)
+            times.Add(DateTimeOffset.MinValue);
+        if (times.Count == 0)
+            return;
+        var wait = times.Min() - TimeProvider.GetUtcNow();
+        if (atLeast is { } floor && wait < floor)
+            wait = floor;
+        _timer = this.RegisterGrainTimer(OnTimerAsync, new GrainTimerCreationOptions(wait > TimeSpan.Zero ? wait : TimeSpan.Zero, Timeout.InfiniteTimeSpan) { Interleave = true });
+    }
+
+    private async Task OnTimerAsync(CancellationToken cancellationToken)
     {
         var now = TimeProvider.GetUtcNow();
-        var due = _record.State.Outbox.Where(m => m.DueAt <= now && !_delivered.Contains(m.Id)).ToList();
+        var record = _record.State;
         var failed = false;
-        foreach (var message in due)
+        foreach (var message in record.Outbox.Where(m => m.DueAt <= now && !_delivered.Contains(m.Id)).ToList())
         {
             if (await TryDeliverAsync(message))
                 _delivered.Add(message.Id);
             else
                 failed = true;
         }
-        if (_delivered.Count > 0)
-            await GrainFactory.GetGrain<IOutboxGrain>(this.GetGrainId()).Flush();
-        else
-            ScheduleDelivery();
-        if (failed)
-        {
-            _deliveryTimer?.Dispose();
-            _deliveryTimer = this.RegisterGrainTimer(DeliverDueAsync, new GrainTimerCreationOptions(RetryDelay, Timeout.InfiniteTimeSpan) { Interleave = true });
-        }
+        if (_delivered.Count > 0 || record.Reminders.Values.Any(r => r.DueAt <= now))
+            await GrainFactory.GetGrain<IRuntimeGrain>(this.GetGrainId()).Wake();
+        PlanTimer(failed ? RetryDelay : null);
+    }
+
+    private async Task PlanBackstopAsync()
+    {
+        var needed = _record.State.Reminders.Count > 0 || _record.State.Outbox.Any(m => !_delivered.Contains(m.Id));
+        _backstop ??= await this.GetReminder(BackstopReminder) is not null;
+        if (needed == _backstop)
+            return;
+        if (needed)
+            await this.RegisterOrUpdateReminder(BackstopReminder, BackstopPeriod, BackstopPeriod);
+        else if (await this.GetReminder(BackstopReminder) is { } reminder)
+            await this.UnregisterReminder(reminder);
+        _backstop = needed;
     }
 
     private async Task<bool> TryDeliverAsync(OutboxMessage message)
@@ -211,12 +282,14 @@ public abstract partial class RuntimeGrain<TState> : Grain, IIncomingGrainCallFi
         }
     }
 
-    private void Restore(string json) => State = JsonSerializer.Deserialize<TState>(json, GrainJson.Options)!;
+    private void Restore(string json, Dictionary<string, StoredReminder> reminders)
+    {
+        State = JsonSerializer.Deserialize<TState>(json, GrainJson.Options)!;
+        _record.State.Reminders = reminders;
+    }
 
     private CallContext NewContext() => new(new GrainId(this.GetGrainId().Type.ToString()!, KeyOf(this.GetGrainId())),
         TimeProvider.GetUtcNow(), ServiceProvider.GetRequiredService<NpgsqlDataSource>());
-
-    private TimeProvider TimeProvider => ServiceProvider.GetService<TimeProvider>() ?? TimeProvider.System;
 
     private static string KeyOf(Orleans.Runtime.GrainId id) =>
         id.TryGetGuidKey(out var guid, out _) ? guid.ToString("D") : id.Key.ToString()!;

@@ -10,6 +10,7 @@ public interface IRemindable
 /// <param name="DueAt">When the tick was due.</param>
 /// <param name="FiredAt">When it fired (later than due after downtime: missed ticks collapse into this one).</param>
 /// <param name="NextDueAt">The next tick, or null when this was the last.</param>
+[Orleans.GenerateSerializer, Orleans.Alias("reminder.tick")]
 public sealed record ReminderTick(string Name, DateTimeOffset DueAt, DateTimeOffset FiredAt, DateTimeOffset? NextDueAt);
 
 internal static class ReminderName

@@ -1,7 +1,9 @@
 using Orleans;
 using Orleans.Runtime;
 using Runtime.Grains;
+using Runtime.Grains.Assignments;
 using Runtime.Grains.Engine;
+using Runtime.Grains.Reminders;
 
 namespace Runtime.Tests.Engine;
 
@@ -25,18 +27,93 @@ public interface IProbeGrain : Orleans.IGrainWithStringKey
 
     [Orleans.Concurrency.ReadOnly]
     Task<int> Count();
+
+    /// <summary>Registers a reminder due after <paramref name="delay"/>, then every <paramref name="delay"/> when <paramref name="repeat"/>.</summary>
+    Task Remind(string name, TimeSpan delay, bool repeat);
+
+    Task Forget(string name);
+
+    /// <summary>Starts a <see cref="ProbeWork"/> activity, which reports back with <see cref="Worked"/>.</summary>
+    Task Work(string value);
+
+    Task Worked(string value);
+
+    /// <summary>Queues an assignment for <paramref name="environment"/>; with <paramref name="refuse"/> the call then fails.</summary>
+    Task<Guid> Queue(string environment, bool refuse);
+
+    [Orleans.Concurrency.ReadOnly]
+    Task<ProbeView> View();
 }
+
+/// <summary>What a probe has seen.</summary>
+[GenerateSerializer]
+public sealed record ProbeView(int Count, IReadOnlyList<ReminderTick> Ticks, IReadOnlyList<string> Worked);
 
 /// <summary>The probe's stored state.</summary>
 public sealed class ProbeState
 {
     public int Count { get; set; }
+
+    public List<ReminderTick> Ticks { get; set; } = [];
+
+    public List<string> Worked { get; set; } = [];
+}
+
+/// <summary>The probe's activity: slow work done outside the grain, reported back.</summary>
+public sealed record ProbeWork(string Probe, string Value);
+
+/// <summary>Runs <see cref="ProbeWork"/>: tells the probe, as any activity reports its result.</summary>
+public sealed class ProbeWorkActivity : Runtime.Grains.Activities.IActivity<ProbeWork>
+{
+    public Task RunAsync(ProbeWork payload, Runtime.Grains.Activities.ActivityRun run, CancellationToken cancellationToken) =>
+        run.Cluster!.GetGrain<IProbeGrain>(payload.Probe).Worked(payload.Value);
 }
 
 [GrainType("probe")]
 public sealed class ProbeGrain([PersistentState("probe")] IPersistentState<GrainRecord<ProbeState>> record)
-    : RuntimeGrain<ProbeState>(record), IProbeGrain
+    : RuntimeGrain<ProbeState>(record), IProbeGrain, Runtime.Grains.Reminders.IRemindable
 {
+    public Task Remind(string name, TimeSpan delay, bool repeat)
+    {
+        Context.RegisterReminder(name, repeat ? ReminderSchedule.Every(delay) : ReminderSchedule.After(delay));
+        return Task.CompletedTask;
+    }
+
+    public Task Forget(string name)
+    {
+        Context.UnregisterReminder(name);
+        return Task.CompletedTask;
+    }
+
+    public Task ReceiveReminder(string name, ReminderTick tick)
+    {
+        State.Ticks.Add(tick);
+        return Task.CompletedTask;
+    }
+
+    public Task Work(string value)
+    {
+        Context.StartActivity(new ProbeWork(Context.Id.Key, value));
+        return Task.CompletedTask;
+    }
+
+    public Task Worked(string value)
+    {
+        State.Worked.Add(value);
+        return Task.CompletedTask;
+    }
+
+    public Task<Guid> Queue(string environment, bool refuse)
+    {
+        var id = Context.Assign(new AssignmentRequest(environment, "probe/" + Context.Id.Key, "probe", System.Text.Json.JsonSerializer.SerializeToElement(new { probe = true })));
+        State.Count++;
+        if (refuse)
+            throw new ConflictException("Refused", "The probe refuses after queueing work.");
+        return Task.FromResult(id);
+    }
+
+    public Task<ProbeView> View() => Task.FromResult(new ProbeView(State.Count, State.Ticks, State.Worked));
+
     public Task<int> Add(int amount)
     {
         State.Count += amount;

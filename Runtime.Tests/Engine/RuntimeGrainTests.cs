@@ -2,31 +2,43 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Runtime.Grains.Engine;
+using Runtime.Grains.Reminders;
 using Runtime.Grains;
 using Runtime.Tests.Infrastructure;
 using Xunit;
 
 namespace Runtime.Tests.Engine;
 
-/// <summary>Runtime's grain base on Orleans: a call is all or nothing, and its messages go after its state is written, once.</summary>
-public sealed class RuntimeGrainTests(TestDatabase database) : IClassFixture<TestDatabase>, IAsyncLifetime
+/// <summary>A database, a grain-only silo and a client for the engine tests, shared by the class.</summary>
+public sealed class EngineCluster : IAsyncLifetime
 {
-    private TestSilo _silo = null!;
-    private TestClusterClient _cluster = null!;
+    public TestDatabase Database { get; } = new();
+
+    public TestSilo Silo { get; private set; } = null!;
+
+    public TestClusterClient Cluster { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
-        _silo = await TestSilo.StartGrainHostAsync(database.ConnectionString, "silo-engine");
-        _cluster = await TestClusterClient.StartAsync(database.ConnectionString);
+        await Database.InitializeAsync();
+        Silo = await TestSilo.StartGrainHostAsync(Database.ConnectionString, "silo-engine");
+        Cluster = await TestClusterClient.StartAsync(Database.ConnectionString);
     }
 
     public async Task DisposeAsync()
     {
-        await _cluster.DisposeAsync();
-        await _silo.DisposeAsync();
+        await Cluster.DisposeAsync();
+        await Silo.DisposeAsync();
+        await Database.DisposeAsync();
     }
+}
 
-    private IProbeGrain Probe(string key) => _cluster.Client.GetGrain<IProbeGrain>(key);
+/// <summary>Runtime's grain base on Orleans: a call is all or nothing, and what it emits takes effect after its state is written, once.</summary>
+public sealed class RuntimeGrainTests(EngineCluster engine) : IClassFixture<EngineCluster>
+{
+    private readonly TestDatabase database = engine.Database;
+
+    private IProbeGrain Probe(string key) => engine.Cluster.Client.GetGrain<IProbeGrain>(key);
 
     [Fact]
     public async Task A_call_that_refuses_leaves_the_state_as_it_found_it()
@@ -80,7 +92,7 @@ public sealed class RuntimeGrainTests(TestDatabase database) : IClassFixture<Tes
         await LeaveMessageAsync(sender, message);
 
         // Nobody calls the sender: a sweep (this one, or the silo's own) finds what it holds and wakes it.
-        var sweeper = _silo.Services.GetRequiredService<OutboxSweeper>();
+        var sweeper = engine.Silo.Services.GetRequiredService<OutboxSweeper>();
         await sweeper.SweepAsync();
         Assert.Equal(3, await Eventually.Get(() => Probe(target).Count(), n => n > 0, TimeSpan.FromSeconds(10), "the left message"));
         await Eventually.Get(() => database.ScalarAsync<string>("SELECT (meta -> 'outbox')::text FROM grain_states WHERE key = $1", "probe/" + sender),
@@ -99,7 +111,7 @@ public sealed class RuntimeGrainTests(TestDatabase database) : IClassFixture<Tes
         foreach (var sender in new[] { "p-twice-a-" + Guid.NewGuid(), "p-twice-b-" + Guid.NewGuid() })
         {
             await LeaveMessageAsync(sender, new { id, target = "probe", key = target, method = "Receive", args = "[4]", dueAt = DateTimeOffset.UtcNow.AddMinutes(-1) });
-            await _silo.Services.GetRequiredService<OutboxSweeper>().SweepAsync();
+            await engine.Silo.Services.GetRequiredService<OutboxSweeper>().SweepAsync();
             await Eventually.Get(() => database.ScalarAsync<string>("SELECT (meta -> 'outbox')::text FROM grain_states WHERE key = $1", "probe/" + sender),
                 o => o == "[]", TimeSpan.FromSeconds(10), "the message to be delivered");
         }
@@ -113,5 +125,78 @@ public sealed class RuntimeGrainTests(TestDatabase database) : IClassFixture<Tes
         insert.Parameters.Add(new NpgsqlParameter { Value = "probe/" + sender });
         insert.Parameters.Add(new NpgsqlParameter { Value = JsonSerializer.Serialize(new { outbox = new[] { message }, seen = Array.Empty<Guid>() }) });
         await insert.ExecuteNonQueryAsync();
+    }
+
+    [Fact]
+    public async Task A_one_shot_reminder_fires_once_and_is_gone()
+    {
+        var key = "p-once-reminder-" + Guid.NewGuid();
+        await Probe(key).Remind("ping", TimeSpan.FromMilliseconds(300), repeat: false);
+
+        var view = await Eventually.Get(() => Probe(key).View(), v => v.Ticks.Count == 1, TimeSpan.FromSeconds(10), "the reminder");
+        Assert.Null(view.Ticks[0].NextDueAt);
+        Assert.Equal("{}", await database.ScalarAsync<string>("SELECT (meta -> 'reminders')::text FROM grain_states WHERE key = $1", "probe/" + key));
+        // Nothing is left to fire it again, and its Orleans backstop is gone with it.
+        Assert.Equal(0, await database.ScalarAsync<long>("SELECT count(*) FROM orleans_reminders WHERE grain_id LIKE $1", "%" + key + "%"));
+    }
+
+    [Fact]
+    public async Task A_periodic_reminder_fires_each_period_until_forgotten_with_an_orleans_reminder_behind_it()
+    {
+        var key = "p-every-" + Guid.NewGuid();
+        await Probe(key).Remind("tick", TimeSpan.FromMilliseconds(200), repeat: true);
+        Assert.Equal(1, await database.ScalarAsync<long>("SELECT count(*) FROM orleans_reminders WHERE grain_id LIKE $1", "%" + key + "%"));
+
+        var view = await Eventually.Get(() => Probe(key).View(), v => v.Ticks.Count >= 3, TimeSpan.FromSeconds(10), "three ticks");
+        Assert.All(view.Ticks, t => Assert.Equal(t.DueAt + TimeSpan.FromMilliseconds(200), t.NextDueAt));
+        await Probe(key).Forget("tick");
+        var after = (await Probe(key).View()).Ticks.Count;
+
+        await Probe(key).Remind("marker", TimeSpan.FromMilliseconds(600), repeat: false);
+        var final = await Eventually.Get(() => Probe(key).View(), v => v.Ticks.Any(t => t.Name == "marker"), TimeSpan.FromSeconds(10), "the marker");
+        Assert.Equal(after, final.Ticks.Count(t => t.Name == "tick"));
+        Assert.Equal(0, await database.ScalarAsync<long>("SELECT count(*) FROM orleans_reminders WHERE grain_id LIKE $1", "%" + key + "%"));
+    }
+
+    [Fact]
+    public async Task Ticks_missed_while_no_silo_held_the_grain_fire_as_one_due_at_the_first_of_them()
+    {
+        var key = "p-missed-" + Guid.NewGuid();
+        var due = DateTimeOffset.UtcNow.AddMinutes(-3);
+        var schedule = ReminderSchedule.Every(TimeSpan.FromMinutes(1));
+        await using (var insert = database.DataSource.CreateCommand("INSERT INTO grain_states (key, version, state, meta) VALUES ($1, 1, '{\"count\": 0}', $2::jsonb)"))
+        {
+            insert.Parameters.Add(new NpgsqlParameter { Value = "probe/" + key });
+            insert.Parameters.Add(new NpgsqlParameter { Value = JsonSerializer.Serialize(new { reminders = new Dictionary<string, object> { ["minute"] = new { schedule = schedule.ToJson(), dueAt = due } } }) });
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        await engine.Silo.Services.GetRequiredService<OutboxSweeper>().SweepAsync();
+
+        var tick = Assert.Single((await Eventually.Get(() => Probe(key).View(), v => v.Ticks.Count > 0, TimeSpan.FromSeconds(10), "the catch-up tick")).Ticks);
+        Assert.Equal(due, tick.DueAt);
+        Assert.True(tick.NextDueAt > DateTimeOffset.UtcNow);
+    }
+
+    [Fact]
+    public async Task An_activity_runs_after_the_call_and_reports_back()
+    {
+        var key = "p-work-" + Guid.NewGuid();
+        await Probe(key).Work("fetched");
+
+        Assert.Equal(["fetched"], (await Eventually.Get(() => Probe(key).View(), v => v.Worked.Count > 0, TimeSpan.FromSeconds(10), "the activity's report")).Worked);
+    }
+
+    [Fact]
+    public async Task An_assignment_becomes_claimable_once_the_state_is_written_and_never_when_the_call_fails()
+    {
+        var environment = "env-" + Guid.NewGuid();
+        var id = await Probe("p-queue-" + Guid.NewGuid()).Queue(environment, refuse: false);
+        await Eventually.Get(() => database.ScalarAsync<string>("SELECT status FROM assignments WHERE id = $1", id),
+            s => s == "pending", TimeSpan.FromSeconds(10), "the assignment to be released");
+
+        await Assert.ThrowsAsync<ConflictException>(() => Probe("p-refused-" + Guid.NewGuid()).Queue(environment, refuse: true));
+        Assert.Equal(0, await database.ScalarAsync<long>("SELECT count(*) FROM assignments WHERE environment_id = $1 AND status <> 'pending'", environment));
+        Assert.Equal(1, await database.ScalarAsync<long>("SELECT count(*) FROM assignments WHERE environment_id = $1", environment));
     }
 }

@@ -42,6 +42,7 @@ public static class TestRuntime
     {
         services.AddGrain<ICounterGrain, CounterGrain>("counter", "test_counters");
         services.AddActivity<SlowWork, SlowWorkActivity>();
+        services.AddActivity<Engine.ProbeWork, Engine.ProbeWorkActivity>();
         return services;
     }
 

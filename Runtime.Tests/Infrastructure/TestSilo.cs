@@ -53,6 +53,7 @@ public sealed class TestSilo : IAsyncDisposable
             ["Runtime:Silo:Name"] = name,
         });
         builder.Services.AddRuntimeGrains("runtime-" + name);
+        builder.Services.AddTestGrains();
         builder.AddRuntimeCluster();
         builder.Logging.AddProvider(new RecordingLoggerProvider());
         var app = builder.Build();
@@ -72,7 +73,9 @@ public sealed class TestSilo : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync();
+        // A test's silo need not leave gracefully: past a few seconds Orleans stops it at once.
+        using var quick = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+        await _app.StopAsync(quick.Token);
         await _app.DisposeAsync();
     }
 }
