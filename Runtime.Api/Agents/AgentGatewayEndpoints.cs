@@ -47,11 +47,11 @@ public static partial class AgentGatewayEndpoints
         return app;
     }
 
-    private static async Task<IResult> Heartbeat(AgentHeartbeat beat, HttpContext http, IGrainFactory grains, TimeProvider time, ILoggerFactory loggers)
+    private static async Task<IResult> Heartbeat(AgentHeartbeat beat, HttpContext http, Orleans.IGrainFactory grains, TimeProvider time, ILoggerFactory loggers)
     {
         var agent = AgentAuthentication.Agent(http);
         var resources = beat.Resources ?? new ResourceUsage(0, 0, 0, 0, 0);
-        var outcome = await grains.Get<IEnvironmentGrain>(agent.Credentials.EnvironmentId).Heartbeat(new AgentBeat(agent.AgentId, Text(beat.Version, 100),
+        var outcome = await grains.GetGrain<IEnvironmentGrain>(agent.Credentials.EnvironmentId).Heartbeat(new AgentBeat(agent.AgentId, Text(beat.Version, 100),
             Text(beat.Hostname, 255), beat.StartedAt, new AgentResources(resources.CpuPercent, resources.MemoryUsedBytes, resources.MemoryTotalBytes,
                 resources.DiskFreeBytes, resources.DiskTotalBytes), (beat.Workloads ?? []).Take(10_000).ToList(), beat.LastRoundTripMs));
         if (!outcome.Accepted)
@@ -63,7 +63,7 @@ public static partial class AgentGatewayEndpoints
     }
 
     private static async Task<IReadOnlyList<AgentAssignment>> Claim(
-        ClaimRequest request, HttpContext http, AssignmentQueue queue, AgentWorkloads workloads, AssignmentWakeups wakeups, IGrainFactory grains,
+        ClaimRequest request, HttpContext http, AssignmentQueue queue, AgentWorkloads workloads, AssignmentWakeups wakeups, Orleans.IGrainFactory grains,
         ILoggerFactory loggers)
     {
         var agent = AgentAuthentication.Holder(http);
@@ -91,7 +91,7 @@ public static partial class AgentGatewayEndpoints
 
     // What cannot be resolved (a Python environment deleted meanwhile) fails at once, told to its owner, instead of reaching the agent.
     private static async Task<IReadOnlyList<AgentAssignment>> ResolveAsync(
-        IReadOnlyList<Assignment> claimed, string agentId, AssignmentQueue queue, AgentWorkloads workloads, IGrainFactory grains, ILogger logger, CancellationToken ct)
+        IReadOnlyList<Assignment> claimed, string agentId, AssignmentQueue queue, AgentWorkloads workloads, Orleans.IGrainFactory grains, ILogger logger, CancellationToken ct)
     {
         var resolved = new List<AgentAssignment>();
         foreach (var assignment in claimed)
@@ -106,7 +106,7 @@ public static partial class AgentGatewayEndpoints
                 await queue.CompleteAsync(assignment.Id, agentId, false, null, CancellationToken.None);
                 var reason = $"the agent could not run it: {e.Message}";
                 if (assignment.Kind == "run")
-                    await grains.Get<IJobGrain>(AgentWorkloads.JobOf(assignment)).RunEnded(AgentWorkloads.RunOf(assignment), -1, reason, null);
+                    await grains.GetGrain<IJobGrain>(AgentWorkloads.JobOf(assignment)).RunEnded(AgentWorkloads.RunOf(assignment), -1, reason, null);
                 else
                     await WorkloadOwners.Of(grains, assignment.Grain).WorkloadFailed(assignment.Id, reason);
             }
@@ -123,12 +123,12 @@ public static partial class AgentGatewayEndpoints
             $"Assignment {id} is not held by agent {agent.AgentId} (it was completed, or its lease ran out and another agent took it)."));
     }
 
-    private static async Task<IResult> Report(AgentReport report, HttpContext http, AssignmentQueue queue, IGrainFactory grains)
+    private static async Task<IResult> Report(AgentReport report, HttpContext http, AssignmentQueue queue, Orleans.IGrainFactory grains)
     {
         var agent = AgentAuthentication.Holder(http);
         var assignment = await queue.FindAsync(report.AssignmentId, agent.Credentials.EnvironmentId.ToString("D"), http.RequestAborted)
             ?? throw new NotFoundException("assignment", report.AssignmentId.ToString());
-        var environment = grains.Get<IEnvironmentGrain>(agent.Credentials.EnvironmentId);
+        var environment = grains.GetGrain<IEnvironmentGrain>(agent.Credentials.EnvironmentId);
         var owner = assignment.Kind == "start" ? WorkloadOwners.Of(grains, assignment.Grain) : null;
         switch (report.Event)
         {
@@ -146,13 +146,13 @@ public static partial class AgentGatewayEndpoints
                 await owner.WorkloadStopped(assignment.Id);
                 break;
             case AgentEvents.Stopped when assignment.Kind == "run":
-                await grains.Get<IJobGrain>(AgentWorkloads.JobOf(assignment)).WorkloadStopped(assignment.Id);
+                await grains.GetGrain<IJobGrain>(AgentWorkloads.JobOf(assignment)).WorkloadStopped(assignment.Id);
                 break;
             case AgentEvents.RunStarted when assignment.Kind == "run" && report.TokenHash is { Length: 64 } hash:
-                await grains.Get<IJobGrain>(AgentWorkloads.JobOf(assignment)).RunStarted(AgentWorkloads.RunOf(assignment), hash);
+                await grains.GetGrain<IJobGrain>(AgentWorkloads.JobOf(assignment)).RunStarted(AgentWorkloads.RunOf(assignment), hash);
                 break;
             case AgentEvents.RunEnded when assignment.Kind == "run" && report.ExitCode is { } exitCode:
-                await grains.Get<IJobGrain>(AgentWorkloads.JobOf(assignment)).RunEnded(AgentWorkloads.RunOf(assignment), exitCode, report.StopReason, report.LastLines);
+                await grains.GetGrain<IJobGrain>(AgentWorkloads.JobOf(assignment)).RunEnded(AgentWorkloads.RunOf(assignment), exitCode, report.StopReason, report.LastLines);
                 if (exitCode != 0 && report.StopReason is null)
                     await environment.WorkloadFailed(assignment.WorkloadId, $"exited with code {exitCode}");
                 break;

@@ -31,13 +31,13 @@ public sealed class EnvironmentNotReadyException(ValidationReport report)
 /// there, each connection reachable from the agent's machine (a TCP connect it makes) and each data path
 /// usable there. The agent runs its part as a "check" assignment.
 /// </summary>
-public sealed class EnvironmentValidation(IGrainFactory grains, AssignmentQueue queue, TimeProvider time)
+public sealed class EnvironmentValidation(Orleans.IGrainFactory grains, AssignmentQueue queue, TimeProvider time)
 {
     private static readonly TimeSpan AgentAnswer = TimeSpan.FromSeconds(15);
 
     public async Task<ValidationReport> ValidateAsync(Guid environmentId, CancellationToken ct)
     {
-        var environment = grains.Get<IEnvironmentGrain>(environmentId);
+        var environment = grains.GetGrain<IEnvironmentGrain>(environmentId);
         var view = await environment.Get();
         var checks = new List<ValidationCheck>();
         var online = view.Status == EnvironmentStatus.Online;
@@ -47,7 +47,7 @@ public sealed class EnvironmentValidation(IGrainFactory grains, AssignmentQueue 
         checks.Add(new ValidationCheck("token valid", true, view.Token.Valid, view.Token.Valid
             ? $"issued {view.Token.IssuedAt:u}" : "the token was revoked; rotate it and give the agent the new one"));
 
-        var project = grains.Get<IProjectGrain>(view.ProjectId);
+        var project = grains.GetGrain<IProjectGrain>(view.ProjectId);
         var profiles = new List<SettingsView>();
         foreach (var profile in new[] { Profiles.Apps, Profiles.Prod })
         {
@@ -82,7 +82,7 @@ public sealed class EnvironmentValidation(IGrainFactory grains, AssignmentQueue 
 
     private async Task<IReadOnlyList<ValidationCheck>> FromAgentAsync(IEnvironmentGrain environment, AgentChecks checks, CancellationToken ct)
     {
-        var assignment = await environment.Check(JsonSerializer.SerializeToElement(checks, GrainJson.Options));
+        var assignment = await environment.Check(JsonSerializer.Serialize(checks, GrainJson.Options));
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < AgentAnswer)
         {

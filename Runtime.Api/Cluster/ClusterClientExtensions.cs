@@ -13,6 +13,7 @@ public static class ClusterClientExtensions
         builder.Services.AddOptions<ClusterConnectOptions>().BindConfiguration(ClusterConnectOptions.Section);
         builder.UseOrleansClient(client =>
         {
+            client.Services.Configure<Orleans.Configuration.GatewayOptions>(builder.Configuration.GetSection("Orleans:Gateway"));
             client.AddActivityPropagation();
             client.UseConnectionRetryFilter<ClusterConnectRetry>();
         });

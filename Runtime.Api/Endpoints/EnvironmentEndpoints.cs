@@ -29,11 +29,11 @@ public static class EnvironmentEndpoints
         environments.MapGet("/", List).WithName("ListEnvironments").WithSummary("The project's custom environments (the built-in one is 'cloud'), newest first");
         environments.MapPost("/", Create).WithName("CreateEnvironment").RequireRole(Role.Owner)
             .WithSummary("Create an environment (name saying where and what for, description, labels); answers its agent token, shown once, and the command that runs the agent (Idempotency-Key supported)");
-        environments.MapGet("/{environment}", async (string project, string environment, HttpContext http, IGrainFactory grains, ProjectStore projects, EnvironmentStore store) =>
+        environments.MapGet("/{environment}", async (string project, string environment, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects, EnvironmentStore store) =>
             await (await FindAsync(project, environment, http, grains, projects, store)).Get()).WithName("GetEnvironment")
             .WithSummary("Status (Online, Offline, Retired) and since when, the agent, the token's state, the last transitions and a flapping warning");
         environments.MapPatch("/{environment}", Update).WithName("UpdateEnvironment").RequireRole(Role.Owner).WithSummary("Change description or labels");
-        environments.MapGet("/{environment}/troubleshoot", async (string project, string environment, HttpContext http, IGrainFactory grains, ProjectStore projects, EnvironmentStore store) =>
+        environments.MapGet("/{environment}/troubleshoot", async (string project, string environment, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects, EnvironmentStore store) =>
             await (await FindAsync(project, environment, http, grains, projects, store)).Troubleshoot()).WithName("TroubleshootEnvironment")
             .WithSummary("In order: the agent process (last heartbeat, version, uptime), the network path (last contact, round trip), the token, resource pressure, recent workload failures");
         environments.MapPost("/{environment}/validate", async (string project, string environment, HttpContext http, ProjectStore projects, EnvironmentStore store,
@@ -48,26 +48,26 @@ public static class EnvironmentEndpoints
             .WithSummary("Restart every app Deployed in the environment (each starts a fresh workload beside the serving one and switches when healthy); 409 while it is offline");
         environments.MapPost("/{environment}/token/rotate", Rotate).WithName("RotateEnvironmentToken").RequireRole(Role.Owner)
             .WithSummary("Issue a new agent token (shown once); the old one keeps working for graceSeconds (default 600)");
-        environments.MapPost("/{environment}/token/revoke", async (string project, string environment, HttpContext http, IGrainFactory grains, ProjectStore projects, EnvironmentStore store) =>
+        environments.MapPost("/{environment}/token/revoke", async (string project, string environment, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects, EnvironmentStore store) =>
             await (await FindAsync(project, environment, http, grains, projects, store)).RevokeToken()).WithName("RevokeEnvironmentToken").RequireRole(Role.Owner)
             .WithSummary("No token of this environment works any more; rotate to issue a new one");
-        environments.MapPost("/{environment}/retire", async (string project, string environment, bool? force, HttpContext http, IGrainFactory grains, ProjectStore projects, EnvironmentStore store) =>
+        environments.MapPost("/{environment}/retire", async (string project, string environment, bool? force, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects, EnvironmentStore store) =>
             await (await FindAsync(project, environment, http, grains, projects, store)).Retire(force ?? false)).WithName("RetireEnvironment").RequireRole(Role.Owner)
             .WithSummary("Retire the environment: refused while its agent runs workloads, unless ?force=true, which stops them first");
         return api;
     }
 
-    private static async Task<IReadOnlyList<EnvironmentView>> List(string project, HttpContext http, IGrainFactory grains, ProjectStore projects, EnvironmentStore store)
+    private static async Task<IReadOnlyList<EnvironmentView>> List(string project, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects, EnvironmentStore store)
     {
         var projectId = await ProjectIdAsync(project, http, projects);
         var views = new List<EnvironmentView>();
         foreach (var id in await store.ListAsync(projectId, http.RequestAborted))
-            views.Add(await grains.Get<IEnvironmentGrain>(id).Get());
+            views.Add(await grains.GetGrain<IEnvironmentGrain>(id).Get());
         return views;
     }
 
     private static async Task<IResult> Create(
-        string project, CreateEnvironmentRequest request, HttpContext http, IGrainFactory grains, ProjectStore projects, EnvironmentStore store)
+        string project, CreateEnvironmentRequest request, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects, EnvironmentStore store)
     {
         var caller = http.User.Caller();
         var projectId = await ProjectIdAsync(project, http, projects);
@@ -75,7 +75,7 @@ public static class EnvironmentEndpoints
         if (request.Name is { } name && await store.FindAsync(projectId, name.Trim(), http.RequestAborted) is { } existing && existing != id)
             throw new ConflictException("Environment exists", $"The project already has an environment named '{name.Trim()}'; choose another name.");
         var token = NewToken();
-        var created = await grains.Get<IEnvironmentGrain>(id).Create(new NewEnvironment(caller.WorkspaceId, projectId, request.Name, request.Description, request.Labels, ApiTokens.Hash(token)));
+        var created = await grains.GetGrain<IEnvironmentGrain>(id).Create(new NewEnvironment(caller.WorkspaceId, projectId, request.Name, request.Description, request.Labels, ApiTokens.Hash(token)));
         var location = $"/api/workspaces/{caller.WorkspaceSlug}/projects/{project}/environments/{created.Environment.Name}";
         if (!created.Created)
         {
@@ -87,7 +87,7 @@ public static class EnvironmentEndpoints
     }
 
     private static async Task<EnvironmentView> Update(
-        string project, string environment, System.Text.Json.JsonElement body, HttpContext http, IGrainFactory grains, ProjectStore projects, EnvironmentStore store)
+        string project, string environment, System.Text.Json.JsonElement body, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects, EnvironmentStore store)
     {
         if (body.ValueKind != System.Text.Json.JsonValueKind.Object)
             throw new ValidationException("body", "Send a JSON object with description and/or labels.");
@@ -108,19 +108,19 @@ public static class EnvironmentEndpoints
     public sealed record RestartedEnvironment(EnvironmentView Environment, IReadOnlyList<string> Restarted);
 
     private static async Task<IResult> Restart(
-        string project, string environment, HttpContext http, IGrainFactory grains, ProjectStore projects, EnvironmentStore store, Runtime.Api.Agents.EnvironmentGate gate)
+        string project, string environment, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects, EnvironmentStore store, Runtime.Api.Agents.EnvironmentGate gate)
     {
         var grain = await FindAsync(project, environment, http, grains, projects, store);
         var view = await grain.Get();
         await gate.RequireOnlineAsync(view.Id.ToString("D"), http.RequestAborted);
         var restarted = new List<string>();
         foreach (var id in await projects.DeployedInAsync(view.Id.ToString("D"), http.RequestAborted))
-            restarted.Add((await grains.Get<IProjectGrain>(id).Restart()).Slug);
+            restarted.Add((await grains.GetGrain<IProjectGrain>(id).Restart()).Slug);
         return TypedResults.Accepted((string?)null, new RestartedEnvironment(view, restarted));
     }
 
     private static async Task<IssuedEnvironmentToken> Rotate(
-        string project, string environment, RotateRequest? request, HttpContext http, IGrainFactory grains, ProjectStore projects, EnvironmentStore store)
+        string project, string environment, RotateRequest? request, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects, EnvironmentStore store)
     {
         var grain = await FindAsync(project, environment, http, grains, projects, store);
         var token = NewToken();
@@ -137,9 +137,9 @@ public static class EnvironmentEndpoints
         await projects.FindAsync(http.User.Caller().WorkspaceId, project, http.RequestAborted) ?? throw new NotFoundException("project", project);
 
     private static async Task<IEnvironmentGrain> FindAsync(
-        string project, string environment, HttpContext http, IGrainFactory grains, ProjectStore projects, EnvironmentStore store)
+        string project, string environment, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects, EnvironmentStore store)
     {
         var projectId = await ProjectIdAsync(project, http, projects);
-        return grains.Get<IEnvironmentGrain>(await store.FindAsync(projectId, environment, http.RequestAborted) ?? throw new NotFoundException("environment", environment));
+        return grains.GetGrain<IEnvironmentGrain>(await store.FindAsync(projectId, environment, http.RequestAborted) ?? throw new NotFoundException("environment", environment));
     }
 }

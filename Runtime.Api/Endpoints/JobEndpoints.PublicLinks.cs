@@ -10,7 +10,7 @@ namespace Runtime.Api.Endpoints;
 public static partial class JobEndpoints
 {
     private static async Task<IResult> EnableLink(
-        string project, string job, System.Text.Json.JsonElement? body, HttpContext http, IGrainFactory grains, ProjectStore projects, RunStore runs, TimeProvider time)
+        string project, string job, System.Text.Json.JsonElement? body, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects, RunStore runs, TimeProvider time)
     {
         var expiresAt = LinkExpiry(body, time.GetUtcNow());
         var grain = await FindAsync(project, job, http, grains, projects, runs);

@@ -35,23 +35,23 @@ public static partial class JobEndpoints
         jobs.MapPost("/", Create).WithName("CreateJob")
             .WithSummary("Create a job: a script of the project (path), optionally on a cron schedule in a time zone, with an overlap policy (skip, allow, queue), a time limit, retries with backoff, and a job it follows (after: {job, on: completed|failed|ended}); or an interactive one (interactive: true, appType, idleTimeoutSeconds), served as an app at /jobs/<workspace>/<project>/<job>/ (Idempotency-Key supported)");
         jobs.MapGet("/{job}", Get).WithName("GetJob").WithSummary("A job by name or id, with its next fire times and active runs");
-        jobs.MapPost("/{job}/pause", async (string project, string job, HttpContext http, IGrainFactory grains, ProjectStore projects, RunStore runs) =>
+        jobs.MapPost("/{job}/pause", async (string project, string job, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects, RunStore runs) =>
             await (await FindAsync(project, job, http, grains, projects, runs)).Pause()).WithName("PauseJob").WithSummary("Stop scheduling runs");
-        jobs.MapPost("/{job}/resume", async (string project, string job, HttpContext http, IGrainFactory grains, ProjectStore projects, RunStore runs) =>
+        jobs.MapPost("/{job}/resume", async (string project, string job, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects, RunStore runs) =>
             await (await FindAsync(project, job, http, grains, projects, runs)).Resume()).WithName("ResumeJob").WithSummary("Schedule runs again, from the next tick");
         jobs.MapPatch("/{job}", Update).WithName("UpdateJob")
             .WithSummary("Change schedule ({cron, timeZone}, or null to cancel it; a new schedule counts from its next tick), overlap, catchUp, timeLimitSeconds, retries, retryDelaySeconds, idleTimeoutSeconds");
-        jobs.MapDelete("/{job}/schedule", async (string project, string job, HttpContext http, IGrainFactory grains, ProjectStore projects, RunStore runs, IConfiguration configuration) =>
+        jobs.MapDelete("/{job}/schedule", async (string project, string job, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects, RunStore runs, IConfiguration configuration) =>
                 await (await FindAsync(project, job, http, grains, projects, runs)).Update(new JobUpdate(true, null, null, null, null, null, null, null, MaxTimeLimit(configuration), [])))
             .WithName("CancelJobSchedule").WithSummary("Cancel the job's schedule; it still runs on demand");
         jobs.MapDelete("/{job}", Delete).WithName("DeleteJob").WithSummary("Delete a job, cancelling its active runs");
         jobs.MapPost("/{job}/runs", Trigger).WithName("TriggerRun").WithSummary("Run the job now; an interactive job starts serving (or answers the run already serving)");
-        jobs.MapGet("/{job}/public-link", async (string project, string job, HttpContext http, IGrainFactory grains, ProjectStore projects, RunStore runs) =>
+        jobs.MapGet("/{job}/public-link", async (string project, string job, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects, RunStore runs) =>
             (await (await FindAsync(project, job, http, grains, projects, runs)).Get()).PublicLink ?? throw new ValidationException("job", "Only interactive jobs have public links."))
             .WithName("GetPublicLink").WithSummary("Whether the interactive job's public link is enabled, and until when (its token is shown only when it is made)");
         jobs.MapPut("/{job}/public-link", EnableLink).WithName("EnablePublicLink").RequireRole(Role.Owner)
             .WithSummary("Make a public link to the interactive job (/p/<token>/), optionally expiring (expiresAt or expiresInSeconds); anyone with it can view the app. Replaces the earlier link");
-        jobs.MapDelete("/{job}/public-link", async (string project, string job, HttpContext http, IGrainFactory grains, ProjectStore projects, RunStore runs) =>
+        jobs.MapDelete("/{job}/public-link", async (string project, string job, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects, RunStore runs) =>
             await (await FindAsync(project, job, http, grains, projects, runs)).DisablePublicLink())
             .WithName("DisablePublicLink").RequireRole(Role.Owner).WithSummary("Revoke the public link; it stops working at once");
         jobs.MapGet("/{job}/runs", ListRuns).WithName("ListRuns").WithSummary("The job's runs, newest first");
@@ -74,17 +74,17 @@ public static partial class JobEndpoints
         return api;
     }
 
-    private static async Task<IReadOnlyList<JobView>> List(string project, HttpContext http, IGrainFactory grains, ProjectStore projects, RunStore runs)
+    private static async Task<IReadOnlyList<JobView>> List(string project, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects, RunStore runs)
     {
         var projectId = await ProjectIdAsync(project, http, projects);
         var views = new List<JobView>();
         foreach (var id in await runs.JobsAsync(projectId, http.RequestAborted))
-            views.Add(await grains.Get<IJobGrain>(id).Get());
+            views.Add(await grains.GetGrain<IJobGrain>(id).Get());
         return views;
     }
 
     private static async Task<IResult> Create(
-        string project, CreateJobRequest request, HttpContext http, IGrainFactory grains, ProjectStore projects, RunStore runs, IConfiguration configuration)
+        string project, CreateJobRequest request, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects, RunStore runs, IConfiguration configuration)
     {
         var caller = http.User.Caller();
         var projectId = await ProjectIdAsync(project, http, projects);
@@ -108,7 +108,7 @@ public static partial class JobEndpoints
             throw new ValidationException(request.AppType is not null ? "appType" : "idleTimeoutSeconds",
                 "appType and idleTimeoutSeconds are for interactive jobs; add \"interactive\": true to serve the script as an app.");
         }
-        var job = await grains.Get<IJobGrain>(id).Create(new NewJob(caller.WorkspaceId, projectId, request.Name, request.Path,
+        var job = await grains.GetGrain<IJobGrain>(id).Create(new NewJob(caller.WorkspaceId, projectId, request.Name, request.Path,
             request.Schedule?.Cron, request.Schedule?.TimeZone, request.Overlap, request.CatchUp, request.TimeLimitSeconds, max,
             request.Retries, request.RetryDelaySeconds, after, request.After?.On, serve));
         return TypedResults.Created($"/api/workspaces/{caller.WorkspaceSlug}/projects/{project}/jobs/{job.Name}", job);
@@ -120,7 +120,7 @@ public static partial class JobEndpoints
     };
 
     private static async Task<JobView> Update(
-        string project, string job, System.Text.Json.JsonElement body, HttpContext http, IGrainFactory grains, ProjectStore projects, RunStore runs, IConfiguration configuration)
+        string project, string job, System.Text.Json.JsonElement body, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects, RunStore runs, IConfiguration configuration)
     {
         if (body.ValueKind != System.Text.Json.JsonValueKind.Object)
             throw new ValidationException("body", "Send a JSON object with any of schedule, overlap, catchUp, timeLimitSeconds, retries, retryDelaySeconds, idleTimeoutSeconds.");
@@ -142,7 +142,7 @@ public static partial class JobEndpoints
     public sealed record Serving(RunSummary Run, string Url);
 
     private static async Task<IResult> Launch(
-        string project, LaunchRequest request, HttpContext http, IGrainFactory grains, ProjectStore projects, RunStore runs, IConfiguration configuration, EnvironmentGate gate)
+        string project, LaunchRequest request, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects, RunStore runs, IConfiguration configuration, EnvironmentGate gate)
     {
         await RequireOnlineAsync(project, http, grains, projects, gate);
         var (job, _) = await JobOfPathAsync(project, request.Path, null, http, grains, projects, runs, configuration);
@@ -151,7 +151,7 @@ public static partial class JobEndpoints
     }
 
     private static async Task<IResult> Serve(
-        string project, ServeRequest request, HttpContext http, IGrainFactory grains, ProjectStore projects, RunStore runs, IConfiguration configuration, EnvironmentGate gate)
+        string project, ServeRequest request, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects, RunStore runs, IConfiguration configuration, EnvironmentGate gate)
     {
         await RequireOnlineAsync(project, http, grains, projects, gate);
         var (job, view) = await JobOfPathAsync(project, request.Path, request, http, grains, projects, runs, configuration);
@@ -161,7 +161,7 @@ public static partial class JobEndpoints
 
     // The first launch (or serve) of a path creates its job, named after the path; later ones run it again.
     private static async Task<(IJobGrain Job, JobView View)> JobOfPathAsync(
-        string project, string? path, ServeRequest? serve, HttpContext http, IGrainFactory grains, ProjectStore projects, RunStore runs, IConfiguration configuration)
+        string project, string? path, ServeRequest? serve, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects, RunStore runs, IConfiguration configuration)
     {
         var caller = http.User.Caller();
         var projectId = await ProjectIdAsync(project, http, projects);
@@ -171,7 +171,7 @@ public static partial class JobEndpoints
         var name = Runtime.Grains.Naming.Slug.From(System.IO.Path.ChangeExtension(path!, null));
         if (await runs.FindJobAsync(projectId, name, http.RequestAborted) is { } existing)
         {
-            var job = grains.Get<IJobGrain>(existing);
+            var job = grains.GetGrain<IJobGrain>(existing);
             var view = await job.Get();
             if (view.Path != path)
                 throw new ConflictException("Job name taken", $"Job '{name}' of this project runs {view.Path}; create a job for {path} with another name.");
@@ -184,7 +184,7 @@ public static partial class JobEndpoints
             return (job, view);
         }
         // Derived from the project and the path, so that two first launches at once create one job.
-        var created = grains.Get<IJobGrain>(IdempotencyKey.Derive(projectId, (serve is null ? "launch/" : "serve/") + path));
+        var created = grains.GetGrain<IJobGrain>(IdempotencyKey.Derive(projectId, (serve is null ? "launch/" : "serve/") + path));
         var options = serve is null ? null
             : new ServeOptions(serve.AppType, serve.IdleTimeoutSeconds, IdleTimeout(configuration), await BasePathAsync(http, grains, projectId, name));
         return (created, await created.Create(new NewJob(caller.WorkspaceId, projectId, name, path, null, null, null, null, null, MaxTimeLimit(configuration),
@@ -192,23 +192,23 @@ public static partial class JobEndpoints
     }
 
     // Where an interactive job is served: /jobs/<workspace>/<project>/<job>.
-    private static async Task<string> BasePathAsync(HttpContext http, IGrainFactory grains, Guid projectId, string jobName) =>
-        $"{JobProxy.Prefix}/{http.User.Caller().WorkspaceSlug}/{(await grains.Get<IProjectGrain>(projectId).Get()).Slug}/{jobName}";
+    private static async Task<string> BasePathAsync(HttpContext http, Orleans.IGrainFactory grains, Guid projectId, string jobName) =>
+        $"{JobProxy.Prefix}/{http.User.Caller().WorkspaceSlug}/{(await grains.GetGrain<IProjectGrain>(projectId).Get()).Slug}/{jobName}";
 
     private static TimeSpan IdleTimeout(IConfiguration configuration) => configuration.GetValue<TimeSpan?>(IdleTimeoutKey) ?? TimeSpan.FromMinutes(5);
 
     private static TimeSpan MaxTimeLimit(IConfiguration configuration) => configuration.GetValue<TimeSpan?>(MaxTimeLimitKey) ?? TimeSpan.FromHours(24);
 
-    private static async Task<JobView> Get(string project, string job, HttpContext http, IGrainFactory grains, ProjectStore projects, RunStore runs) =>
+    private static async Task<JobView> Get(string project, string job, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects, RunStore runs) =>
         await (await FindAsync(project, job, http, grains, projects, runs)).Get();
 
-    private static async Task<IResult> Delete(string project, string job, HttpContext http, IGrainFactory grains, ProjectStore projects, RunStore runs)
+    private static async Task<IResult> Delete(string project, string job, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects, RunStore runs)
     {
         await (await FindAsync(project, job, http, grains, projects, runs)).Delete();
         return TypedResults.NoContent();
     }
 
-    private static async Task<IResult> Trigger(string project, string job, HttpContext http, IGrainFactory grains, ProjectStore projects, RunStore runs, EnvironmentGate gate)
+    private static async Task<IResult> Trigger(string project, string job, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects, RunStore runs, EnvironmentGate gate)
     {
         var grain = await FindAsync(project, job, http, grains, projects, runs);
         await RequireOnlineAsync(project, http, grains, projects, gate);
@@ -227,10 +227,10 @@ public static partial class JobEndpoints
     private static async Task<RunView> GetRun(Guid run, HttpContext http, RunStore runs) =>
         await runs.RunAsync(http.User.Caller().WorkspaceId, run, http.RequestAborted) ?? throw new NotFoundException("run", run.ToString());
 
-    private static async Task<IResult> Cancel(Guid run, HttpContext http, IGrainFactory grains, RunStore runs)
+    private static async Task<IResult> Cancel(Guid run, HttpContext http, Orleans.IGrainFactory grains, RunStore runs)
     {
         var view = await GetRun(run, http, runs);
-        var summary = await grains.Get<IJobGrain>(view.JobId).CancelRun(run);
+        var summary = await grains.GetGrain<IJobGrain>(view.JobId).CancelRun(run);
         return TypedResults.Accepted((string?)null, summary);
     }
 
@@ -255,15 +255,15 @@ public static partial class JobEndpoints
     }
 
     // Nothing starts on an Offline environment: the project's runs go where the project runs.
-    private static async Task RequireOnlineAsync(string project, HttpContext http, IGrainFactory grains, ProjectStore projects, EnvironmentGate gate) =>
-        await gate.RequireOnlineAsync((await grains.Get<IProjectGrain>(await ProjectIdAsync(project, http, projects)).Get()).Environment, http.RequestAborted);
+    private static async Task RequireOnlineAsync(string project, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects, EnvironmentGate gate) =>
+        await gate.RequireOnlineAsync((await grains.GetGrain<IProjectGrain>(await ProjectIdAsync(project, http, projects)).Get()).Environment, http.RequestAborted);
 
     private static async Task<Guid> ProjectIdAsync(string project, HttpContext http, ProjectStore projects) =>
         await projects.FindAsync(http.User.Caller().WorkspaceId, project, http.RequestAborted) ?? throw new NotFoundException("project", project);
 
-    private static async Task<IJobGrain> FindAsync(string project, string job, HttpContext http, IGrainFactory grains, ProjectStore projects, RunStore runs)
+    private static async Task<IJobGrain> FindAsync(string project, string job, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects, RunStore runs)
     {
         var projectId = await ProjectIdAsync(project, http, projects);
-        return grains.Get<IJobGrain>(await runs.FindJobAsync(projectId, job, http.RequestAborted) ?? throw new NotFoundException("job", job));
+        return grains.GetGrain<IJobGrain>(await runs.FindJobAsync(projectId, job, http.RequestAborted) ?? throw new NotFoundException("job", job));
     }
 }

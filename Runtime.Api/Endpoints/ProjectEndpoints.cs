@@ -53,7 +53,7 @@ public static class ProjectEndpoints
         projects.ListAsync(http.User.Caller().WorkspaceId, Cursor.Decode(cursor), Cursor.Limit(limit), http.RequestAborted);
 
     private static async Task<IResult> Create(
-        CreateProjectRequest request, HttpContext http, IGrainFactory grains, ProjectStore projects, SecretCipher cipher, IConfiguration configuration,
+        CreateProjectRequest request, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects, SecretCipher cipher, IConfiguration configuration,
         PythonEnvironmentStore pythonEnvironments)
     {
         var caller = http.User.Caller();
@@ -69,18 +69,18 @@ public static class ProjectEndpoints
         }
 
         var key = await DeployKey.GenerateAsync($"runtime-project-{id:D}", http.RequestAborted);
-        var project = await grains.Get<IProjectGrain>(id).Create(new NewProject(
+        var project = await grains.GetGrain<IProjectGrain>(id).Create(new NewProject(
             caller.WorkspaceId, caller.WorkspaceSlug, request.Name, slug, request.AppType, request.PythonEnvironment, request.RepositoryUrl, request.Branch ?? "main", request.Path,
             key.PublicKey, cipher.Encrypt(key.PrivateKey, FetchSourceActivity.DeployKeyContext(id)),
             configuration.GetValue<bool>(FetchSourceActivity.AllowLocalKey)));
         return TypedResults.Created($"/api/workspaces/{caller.WorkspaceSlug}/projects/{project.Slug}", project);
     }
 
-    private static async Task<ProjectView> Get(string project, HttpContext http, IGrainFactory grains, ProjectStore projects) =>
+    private static async Task<ProjectView> Get(string project, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects) =>
         await (await Find(project, http, grains, projects)).Get();
 
     private static async Task<ProjectView> Update(
-        string project, JsonElement body, HttpContext http, IGrainFactory grains, ProjectStore projects, PythonEnvironmentStore pythonEnvironments,
+        string project, JsonElement body, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects, PythonEnvironmentStore pythonEnvironments,
         Runtime.Grains.Environments.EnvironmentStore environments)
     {
         if (body.ValueKind != JsonValueKind.Object)
@@ -100,22 +100,22 @@ public static class ProjectEndpoints
                 : (await environments.FindAsync(id, wanted, http.RequestAborted))?.ToString("D")
                     ?? throw new ValidationException("environment", $"The project has no environment '{wanted}'; create it under …/environments, or use 'cloud'.");
         }
-        return await grains.Get<IProjectGrain>(id).Update(new ProjectUpdate(Text("name"), Text("pythonEnvironment"), Text("path"), others, environment));
+        return await grains.GetGrain<IProjectGrain>(id).Update(new ProjectUpdate(Text("name"), Text("pythonEnvironment"), Text("path"), others, environment));
     }
 
-    private static async Task<IResult> Delete(string project, HttpContext http, IGrainFactory grains, ProjectStore projects, Runtime.Grains.Jobs.RunStore runs)
+    private static async Task<IResult> Delete(string project, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects, Runtime.Grains.Jobs.RunStore runs)
     {
         var id = await FindId(project, http, projects);
         // Its jobs go with it, their active runs cancelled.
         foreach (var job in await runs.JobsAsync(id, http.RequestAborted))
-            await grains.Get<Runtime.Grains.Jobs.IJobGrain>(job).Delete();
-        await grains.Get<IProjectGrain>(id).Delete();
+            await grains.GetGrain<Runtime.Grains.Jobs.IJobGrain>(job).Delete();
+        await grains.GetGrain<IProjectGrain>(id).Delete();
         return TypedResults.NoContent();
     }
 
     public sealed record DeployRequest(string? Revision);
 
-    private static async Task<IResult> Deploy(string project, DeployRequest? request, HttpContext http, IGrainFactory grains, ProjectStore projects, EnvironmentGate gate)
+    private static async Task<IResult> Deploy(string project, DeployRequest? request, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects, EnvironmentGate gate)
     {
         var grain = await Find(project, http, grains, projects);
         await gate.RequireValidAsync((await grain.Get()).Environment, http.RequestAborted);
@@ -123,24 +123,24 @@ public static class ProjectEndpoints
         return TypedResults.Accepted($"/api/workspaces/{http.User.Caller().WorkspaceSlug}/projects/{view.Slug}", view);
     }
 
-    private static async Task<IResult> Start(string project, HttpContext http, IGrainFactory grains, ProjectStore projects, EnvironmentGate gate) =>
+    private static async Task<IResult> Start(string project, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects, EnvironmentGate gate) =>
         TypedResults.Accepted((string?)null, await (await OnlineAsync(project, http, grains, projects, gate)).Start());
 
-    private static async Task<IResult> Pull(string project, HttpContext http, IGrainFactory grains, ProjectStore projects) =>
+    private static async Task<IResult> Pull(string project, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects) =>
         TypedResults.Accepted((string?)null, await (await Find(project, http, grains, projects)).Pull());
 
-    private static async Task<IResult> Restart(string project, HttpContext http, IGrainFactory grains, ProjectStore projects, EnvironmentGate gate) =>
+    private static async Task<IResult> Restart(string project, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects, EnvironmentGate gate) =>
         TypedResults.Accepted((string?)null, await (await OnlineAsync(project, http, grains, projects, gate)).Restart());
 
     // The project, once its environment is ready to run it (Online; the built-in cloud always is).
-    private static async Task<IProjectGrain> OnlineAsync(string project, HttpContext http, IGrainFactory grains, ProjectStore projects, EnvironmentGate gate)
+    private static async Task<IProjectGrain> OnlineAsync(string project, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects, EnvironmentGate gate)
     {
         var grain = await Find(project, http, grains, projects);
         await gate.RequireOnlineAsync((await grain.Get()).Environment, http.RequestAborted);
         return grain;
     }
 
-    private static async Task<IResult> Stop(string project, HttpContext http, IGrainFactory grains, ProjectStore projects) =>
+    private static async Task<IResult> Stop(string project, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects) =>
         TypedResults.Accepted((string?)null, await (await Find(project, http, grains, projects)).Stop());
 
     private static async Task<IReadOnlyList<StoredLogLine>> Logs(string project, int? tail, HttpContext http, ProjectStore projects, WorkloadLogStore logs)
@@ -161,13 +161,13 @@ public static class ProjectEndpoints
         await LogStream.FollowAsync(http, logs, $"project/{id:D}", lines);
     }
 
-    private static async Task<IReadOnlyList<Revision>> Revisions(string project, HttpContext http, IGrainFactory grains, ProjectStore projects) =>
+    private static async Task<IReadOnlyList<Revision>> Revisions(string project, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects) =>
         (await (await Find(project, http, grains, projects)).Get()).Revisions;
 
     /// <summary>The largest revision upload, packed (<c>Runtime:Uploads:MaxBytes</c>); unpacked it may be ten times that.</summary>
     public const string MaxUploadKey = "Runtime:Uploads:MaxBytes";
 
-    private static async Task<IResult> Upload(string project, HttpContext http, IGrainFactory grains, ProjectStore projects, IBlobStore blobs, IConfiguration configuration)
+    private static async Task<IResult> Upload(string project, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects, IBlobStore blobs, IConfiguration configuration)
     {
         var id = await FindId(project, http, projects);
         var max = configuration.GetValue<long?>(MaxUploadKey) ?? 100L * 1024 * 1024;
@@ -176,7 +176,7 @@ public static class ProjectEndpoints
             limit.MaxRequestBodySize = max + 1;
         var archive = await UploadedArchive.CheckAsync(http.Request.Body, max, http.RequestAborted);
         var stored = await blobs.PutAsync(new MemoryStream(archive.Bytes, writable: false), http.RequestAborted);
-        var grain = grains.Get<IProjectGrain>(id);
+        var grain = grains.GetGrain<IProjectGrain>(id);
         var path = (await grain.Get()).Path;
         var message = http.Request.Headers["X-Runtime-Message"].ToString() is { Length: > 0 } given ? given[..Math.Min(given.Length, 500)] : "uploaded archive";
         var revision = new Revision(archive.ContentHash[..40], message, http.User.Caller().Email, DateTimeOffset.UtcNow, stored.Hash, stored.Size, DateTimeOffset.UtcNow);
@@ -186,19 +186,19 @@ public static class ProjectEndpoints
             : TypedResults.Ok(added);
     }
 
-    private static async Task<DeployKeyView> SshKey(string project, HttpContext http, IGrainFactory grains, ProjectStore projects) =>
+    private static async Task<DeployKeyView> SshKey(string project, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects) =>
         (await (await Find(project, http, grains, projects)).Get()).DeployKey;
 
-    private static async Task<DeployKeyView> RotateKey(string project, HttpContext http, IGrainFactory grains, ProjectStore projects, SecretCipher cipher)
+    private static async Task<DeployKeyView> RotateKey(string project, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects, SecretCipher cipher)
     {
         var id = await FindId(project, http, projects);
         var key = await DeployKey.GenerateAsync($"runtime-project-{id:D}", http.RequestAborted);
-        var view = await grains.Get<IProjectGrain>(id).RotateKey(key.PublicKey, cipher.Encrypt(key.PrivateKey, FetchSourceActivity.DeployKeyContext(id)));
+        var view = await grains.GetGrain<IProjectGrain>(id).RotateKey(key.PublicKey, cipher.Encrypt(key.PrivateKey, FetchSourceActivity.DeployKeyContext(id)));
         return view.DeployKey;
     }
 
-    private static async Task<IProjectGrain> Find(string project, HttpContext http, IGrainFactory grains, ProjectStore projects) =>
-        grains.Get<IProjectGrain>(await FindId(project, http, projects));
+    private static async Task<IProjectGrain> Find(string project, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects) =>
+        grains.GetGrain<IProjectGrain>(await FindId(project, http, projects));
 
     private static async Task<Guid> FindId(string project, HttpContext http, ProjectStore projects) =>
         await projects.FindAsync(http.User.Caller().WorkspaceId, project, http.RequestAborted) ?? throw new NotFoundException("project", project);

@@ -20,26 +20,26 @@ public static class ProjectSettingsEndpoints
         group.MapGet("/settings", Get).WithName("GetProjectSettings")
             .WithSummary("A profile's variables (with values), secrets and connections (names and plain fields only), and the environment variables the app gets");
         group.MapPut("/variables/{name}", SetVariable).WithName("SetProjectVariable").WithSummary("Set a plain-text variable (body {\"value\": …})");
-        group.MapDelete("/variables/{name}", (string project, string name, string? profile, HttpContext http, IGrainFactory grains, ProjectStore projects) =>
+        group.MapDelete("/variables/{name}", (string project, string name, string? profile, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects) =>
             Remove(project, SettingKind.Variable, name, profile, http, grains, projects)).WithName("DeleteProjectVariable").WithSummary("Delete a variable");
         group.MapPut("/secrets/{name}", SetSecret).WithName("SetProjectSecret").RequireRole(Role.Owner)
             .WithSummary("Set a write-only secret (body {\"value\": …}); it is encrypted and never shown again");
-        group.MapDelete("/secrets/{name}", (string project, string name, string? profile, HttpContext http, IGrainFactory grains, ProjectStore projects) =>
+        group.MapDelete("/secrets/{name}", (string project, string name, string? profile, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects) =>
             Remove(project, SettingKind.Secret, name, profile, http, grains, projects)).WithName("DeleteProjectSecret").RequireRole(Role.Owner).WithSummary("Delete a secret");
         group.MapPut("/connections/{name}", SetConnection).WithName("SetProjectConnection").RequireRole(Role.Owner)
             .WithSummary($"Set a typed connection (body {{\"type\": {string.Join("|", ConnectionTypes.Names)}, \"fields\": {{…}}}}); secret fields are write-only");
-        group.MapDelete("/connections/{name}", (string project, string name, string? profile, HttpContext http, IGrainFactory grains, ProjectStore projects) =>
+        group.MapDelete("/connections/{name}", (string project, string name, string? profile, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects) =>
             Remove(project, SettingKind.Connection, name, profile, http, grains, projects)).WithName("DeleteProjectConnection").RequireRole(Role.Owner).WithSummary("Delete a connection");
         return api;
     }
 
-    private static async Task<SettingsView> Get(string project, string? profile, HttpContext http, IGrainFactory grains, ProjectStore projects)
+    private static async Task<SettingsView> Get(string project, string? profile, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects)
     {
         var (grain, _) = await FindAsync(project, http, grains, projects);
         return await grain.GetSettings(Profiles.Parse(profile));
     }
 
-    private static async Task<SettingsView> SetVariable(string project, string name, string? profile, JsonElement body, HttpContext http, IGrainFactory grains, ProjectStore projects)
+    private static async Task<SettingsView> SetVariable(string project, string name, string? profile, JsonElement body, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects)
     {
         var value = Value(body);
         var (grain, _) = await FindAsync(project, http, grains, projects);
@@ -47,7 +47,7 @@ public static class ProjectSettingsEndpoints
     }
 
     private static async Task<SettingsView> SetSecret(
-        string project, string name, string? profile, JsonElement body, HttpContext http, IGrainFactory grains, ProjectStore projects, SecretCipher cipher)
+        string project, string name, string? profile, JsonElement body, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects, SecretCipher cipher)
     {
         var value = Value(body);
         var selected = Profiles.Parse(profile);
@@ -58,7 +58,7 @@ public static class ProjectSettingsEndpoints
     }
 
     private static async Task<SettingsView> SetConnection(
-        string project, string name, string? profile, JsonElement body, HttpContext http, IGrainFactory grains, ProjectStore projects, SecretCipher cipher)
+        string project, string name, string? profile, JsonElement body, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects, SecretCipher cipher)
     {
         if (body.ValueKind != JsonValueKind.Object)
             throw new ValidationException("body", "Send a JSON object {\"type\": …, \"fields\": {…}}.");
@@ -88,7 +88,7 @@ public static class ProjectSettingsEndpoints
         return await grain.SetConnection(selected, name, new StoredConnection(type!, plain, encrypted, default));
     }
 
-    private static async Task<SettingsView> Remove(string project, SettingKind kind, string name, string? profile, HttpContext http, IGrainFactory grains, ProjectStore projects)
+    private static async Task<SettingsView> Remove(string project, SettingKind kind, string name, string? profile, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects)
     {
         var (grain, _) = await FindAsync(project, http, grains, projects);
         return await grain.RemoveSetting(Profiles.Parse(profile), kind, name);
@@ -105,9 +105,9 @@ public static class ProjectSettingsEndpoints
         return text;
     }
 
-    private static async Task<(IProjectGrain Grain, Guid Id)> FindAsync(string project, HttpContext http, IGrainFactory grains, ProjectStore projects)
+    private static async Task<(IProjectGrain Grain, Guid Id)> FindAsync(string project, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects)
     {
         var id = await projects.FindAsync(http.User.Caller().WorkspaceId, project, http.RequestAborted) ?? throw new NotFoundException("project", project);
-        return (grains.Get<IProjectGrain>(id), id);
+        return (grains.GetGrain<IProjectGrain>(id), id);
     }
 }

@@ -9,7 +9,7 @@ namespace Runtime.Api.Proxy;
 /// proxied request when it starts and ends, and every so often while it lasts (a WebSocket, a stream).
 /// At most one report per job per tenth of its idle timeout (0.1 to 30 s) leaves this process.
 /// </summary>
-public sealed partial class JobActivity(IGrainFactory grains, TimeProvider time, ILogger<JobActivity> logger)
+public sealed partial class JobActivity(Orleans.IGrainFactory grains, TimeProvider time, ILogger<JobActivity> logger)
 {
     private const int MaxJobs = 10_000;
     private static readonly TimeSpan MinInterval = TimeSpan.FromMilliseconds(100);
@@ -42,7 +42,7 @@ public sealed partial class JobActivity(IGrainFactory grains, TimeProvider time,
     {
         try
         {
-            await grains.Get<IJobGrain>(jobId).Visited();
+            await grains.GetGrain<IJobGrain>(jobId).Visited();
         }
         catch (Exception e)
         {

@@ -17,14 +17,14 @@ public sealed class JobAddresses(ProjectStore projects, RunStore runs)
     private readonly ConcurrentDictionary<(Guid Workspace, string Project, string Job), Guid> _ids = new();
 
     /// <summary>The job and its route; throws <see cref="NotFoundException"/> for a project or job that does not exist.</summary>
-    public async Task<(Guid Id, JobRoute Route)> RouteAsync(IGrainFactory grains, Guid workspaceId, string project, string job, CancellationToken ct)
+    public async Task<(Guid Id, JobRoute Route)> RouteAsync(Orleans.IGrainFactory grains, Guid workspaceId, string project, string job, CancellationToken ct)
     {
         var key = (workspaceId, project, job);
         if (_ids.TryGetValue(key, out var known))
         {
             try
             {
-                return (known, await grains.Get<IJobGrain>(known).Route());
+                return (known, await grains.GetGrain<IJobGrain>(known).Route());
             }
             catch (NotFoundException)
             {
@@ -33,7 +33,7 @@ public sealed class JobAddresses(ProjectStore projects, RunStore runs)
         }
         var projectId = await projects.FindAsync(workspaceId, project, ct) ?? throw new NotFoundException("project", project);
         var id = await runs.FindJobAsync(projectId, job, ct) ?? throw new NotFoundException("job", job);
-        var route = await grains.Get<IJobGrain>(id).Route();
+        var route = await grains.GetGrain<IJobGrain>(id).Route();
         if (_ids.Count >= MaxEntries)
             _ids.Clear();
         _ids[key] = id;

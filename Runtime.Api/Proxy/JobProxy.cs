@@ -28,7 +28,7 @@ public static partial class JobProxy
     }
 
     private static async Task ForwardAsync(
-        string workspace, string project, string job, HttpContext http, IGrainFactory grains, JobAddresses addresses, RunStore runs,
+        string workspace, string project, string job, HttpContext http, Orleans.IGrainFactory grains, JobAddresses addresses, RunStore runs,
         JobActivity activity, EnvironmentGate gate, TimeProvider time, IHttpForwarder forwarder, HttpMessageInvoker client)
     {
         var basePath = $"{Prefix}/{workspace}/{project}/{job}";
@@ -52,7 +52,7 @@ public static partial class JobProxy
             throw new NotFoundException("interactive job", job);
         if (route.Address is null)
         {
-            await NotRunningAsync(http, jobId, grains.Get<IJobGrain>(jobId), route, grains, gate, time);
+            await NotRunningAsync(http, jobId, grains.GetGrain<IJobGrain>(jobId), route, grains, gate, time);
             return;
         }
 
@@ -69,7 +69,7 @@ public static partial class JobProxy
 
     // A member (bearer token or browser session) or the holder of the job's public link, with the job's route; null once the refusal is written.
     private static async Task<(Guid Id, JobRoute Route)?> AuthorizeAsync(
-        HttpContext http, string workspace, string project, string job, string basePath, IGrainFactory grains, JobAddresses addresses, RunStore runs,
+        HttpContext http, string workspace, string project, string job, string basePath, Orleans.IGrainFactory grains, JobAddresses addresses, RunStore runs,
         TimeProvider time)
     {
         var member = await http.AuthenticateAsync(AuthenticationExtensions.AppsScheme);
@@ -83,7 +83,7 @@ public static partial class JobProxy
         }
         var (link, refusal) = await PublicLinks.FromCookieAsync(http, basePath, runs, time);
         if (link is not null)
-            return (link.JobId, await grains.Get<IJobGrain>(link.JobId).Route());
+            return (link.JobId, await grains.GetGrain<IJobGrain>(link.JobId).Route());
         if (refusal is not null)
         {
             http.Response.Cookies.Delete(PublicLinks.CookieName, new CookieOptions { Path = basePath + "/" });
@@ -95,7 +95,7 @@ public static partial class JobProxy
     }
 
     private static async Task NotRunningAsync(
-        HttpContext http, Guid jobId, IJobGrain grain, JobRoute route, IGrainFactory grains, EnvironmentGate gate, TimeProvider time)
+        HttpContext http, Guid jobId, IJobGrain grain, JobRoute route, Orleans.IGrainFactory grains, EnvironmentGate gate, TimeProvider time)
     {
         http.Response.Headers.RetryAfter = "1";
         if (route.Status is null && route.LastFailure is not null && time.GetUtcNow() - route.LastFailureAt < ShowFailureFor)
@@ -109,7 +109,7 @@ public static partial class JobProxy
             // Runs go where the project runs: nothing starts on an Offline environment.
             try
             {
-                await gate.RequireOnlineAsync((await grains.Get<IProjectGrain>(route.ProjectId).Get()).Environment, http.RequestAborted);
+                await gate.RequireOnlineAsync((await grains.GetGrain<IProjectGrain>(route.ProjectId).Get()).Environment, http.RequestAborted);
             }
             catch (ConflictException e)
             {

@@ -16,13 +16,13 @@ public sealed class RouteCache
 {
     private const int MaxEntries = 10_000;
 
-    private readonly IGrainFactory _grains;
+    private readonly Orleans.IGrainFactory _grains;
     private readonly ProjectStore _projects;
     private readonly ChangeFeed _feed;
     private readonly ConcurrentDictionary<(Guid Workspace, string Slug), Guid> _ids = new();
     private readonly ConcurrentDictionary<string, ProjectRoute> _routes = new(StringComparer.Ordinal);
 
-    public RouteCache(IGrainFactory grains, ProjectStore projects, ChangeFeed feed)
+    public RouteCache(Orleans.IGrainFactory grains, ProjectStore projects, ChangeFeed feed)
     {
         _grains = grains;
         _projects = projects;
@@ -75,7 +75,7 @@ public sealed class RouteCache
     private async Task<ProjectRoute> RouteAsync(Guid id)
     {
         var before = _feed.Generation("project");
-        var route = await _grains.Get<IProjectGrain>(id).Route();
+        var route = await _grains.GetGrain<IProjectGrain>(id).Route();
         if (_feed.MayKeep("project", before))
         {
             if (_routes.Count >= MaxEntries)

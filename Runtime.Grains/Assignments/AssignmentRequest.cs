@@ -20,6 +20,8 @@ public sealed record Assignment(
 /// <summary>Where an assignment stands.</summary>
 public enum AssignmentStatus
 {
+    /// <summary>Stored with the call that emitted it, not yet claimable: that call's state is not written yet.</summary>
+    Held,
     Pending,
     Claimed,
     Completed,

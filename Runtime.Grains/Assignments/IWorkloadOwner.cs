@@ -4,7 +4,8 @@ namespace Runtime.Grains.Assignments;
 /// A grain that has an app run by an agent (a "start" assignment): a project, or an interactive job.
 /// The agent reports to it by the assignment's grain id.
 /// </summary>
-public interface IWorkloadOwner : IGrainWithGuidKey
+[Orleans.Alias("workload-owner")]
+public interface IWorkloadOwner : Orleans.IGrainWithGuidKey
 {
     /// <summary>Reported by the agent: the workload of <paramref name="assignmentId"/> answers its health probe at <paramref name="address"/>.</summary>
     Task WorkloadReady(Guid assignmentId, string address);

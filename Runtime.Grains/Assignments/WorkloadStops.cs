@@ -10,9 +10,9 @@ public static class WorkloadStops
     public static string AgentQueue(string environment, string agentId) => $"{environment}@{agentId}";
 
     /// <summary>Withdraws an assignment no agent has claimed yet; false when one has (or it is gone).</summary>
-    public static async Task<bool> WithdrawAsync(GrainContext context, Guid assignment)
+    public static async Task<bool> WithdrawAsync(Engine.CallContext context, Guid assignment)
     {
-        await using var withdraw = context.CreateCommand("DELETE FROM assignments WHERE id = $1 AND status = 'pending'");
+        await using var withdraw = context.CreateCommand("DELETE FROM assignments WHERE id = $1 AND status IN ('held', 'pending')");
         withdraw.Parameters.Add(new NpgsqlParameter { Value = assignment });
         return await withdraw.ExecuteNonQueryAsync() == 1;
     }
@@ -21,7 +21,7 @@ public static class WorkloadStops
     /// Withdraws a start no agent has claimed (true), or asks the agent that claimed it to stop the
     /// workload (false; the agent reports when it has).
     /// </summary>
-    public static async Task<bool> StopAsync(GrainContext context, Guid assignment, string environment, string workloadId)
+    public static async Task<bool> StopAsync(Engine.CallContext context, Guid assignment, string environment, string workloadId)
     {
         if (await WithdrawAsync(context, assignment))
             return true;

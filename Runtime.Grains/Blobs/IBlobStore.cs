@@ -1,6 +1,7 @@
 namespace Runtime.Grains.Blobs;
 
 /// <summary>What a stored blob is: its SHA-256 (lower-case hex) and size.</summary>
+[Orleans.GenerateSerializer]
 public sealed record BlobInfo(string Hash, long Size);
 
 /// <summary>

@@ -21,6 +21,8 @@ public static class ClusterConfiguration
         ["Orleans:Clustering:ProviderType"] = "AdoNet",
         ["Orleans:Clustering:Invariant"] = "Npgsql",
         ["Orleans:Clustering:ConnectionName"] = RuntimeDatabase.ConnectionStringName,
+        // How soon a client sees silos that started after it (Orleans: 1 min): one small query per period.
+        ["Orleans:Gateway:GatewayListRefreshPeriod"] = "00:00:05",
     };
 
     /// <summary>

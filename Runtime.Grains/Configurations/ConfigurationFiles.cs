@@ -6,11 +6,14 @@ using Runtime.Grains.Settings;
 namespace Runtime.Grains.Configurations;
 
 /// <summary>One file of a configuration version as stored: plain files in the clear, secret files encrypted.</summary>
+[Orleans.GenerateSerializer]
 public sealed record StoredConfigurationFile(string Hash, int Size, bool Secret, string? Text, string? Encrypted);
 
 /// <summary>What the API shows of a file: never its content.</summary>
+[Orleans.GenerateSerializer]
 public sealed record ConfigurationFileView(string Name, string Hash, int Size, bool Secret);
 
+[Orleans.GenerateSerializer]
 public sealed record ConfigurationVersionView(int Version, string Hash, IReadOnlyList<ConfigurationFileView> Files, DateTimeOffset CreatedAt, string CreatedBy);
 
 /// <summary>

@@ -4,6 +4,7 @@ using Runtime.Grains.Secrets;
 namespace Runtime.Grains.Configurations;
 
 /// <summary>A configuration version's files for one workload, decrypted just before it starts: their text by name, and the secret values to mask.</summary>
+[Orleans.GenerateSerializer]
 public sealed record DecryptedConfiguration(IReadOnlyDictionary<string, string> Files, IReadOnlyList<string> Secrets)
 {
     public static readonly DecryptedConfiguration Empty = new(new Dictionary<string, string>(), []);

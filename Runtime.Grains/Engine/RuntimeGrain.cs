@@ -22,12 +22,16 @@ public abstract partial class RuntimeGrain<TState> : Grain, IIncomingGrainCallFi
 {
     internal const string MessageIdKey = "runtime.message";
     internal const string BackstopReminder = "runtime-wake";
+
+    /// <summary>The service key of a clock for the grains alone (Orleans keeps its own).</summary>
+    public const string ClockKey = "runtime-grains";
     private const int SeenKept = 200;
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan BackstopPeriod = TimeSpan.FromMinutes(1);
 
     private readonly IPersistentState<GrainRecord<TState>> _record;
     private readonly HashSet<Guid> _delivered = [];
+    private readonly HashSet<Guid> _inFlight = [];
     private CallContext? _context;
     private IGrainTimer? _timer;
     private bool? _backstop;
@@ -50,7 +54,8 @@ public abstract partial class RuntimeGrain<TState> : Grain, IIncomingGrainCallFi
 
     private ILogger Logger => ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger(GetType());
 
-    private TimeProvider TimeProvider => ServiceProvider.GetService<TimeProvider>() ?? TimeProvider.System;
+    /// <summary>The clock of Runtime's grains: a keyed <see cref="TimeProvider"/> (<see cref="ClockKey"/>) when a test sets one, else the host's.</summary>
+    private TimeProvider TimeProvider => ServiceProvider.GetKeyedService<TimeProvider>(ClockKey) ?? ServiceProvider.GetService<TimeProvider>() ?? TimeProvider.System;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -156,6 +161,8 @@ public abstract partial class RuntimeGrain<TState> : Grain, IIncomingGrainCallFi
         var record = _record.State;
         if (record.Outbox.RemoveAll(m => _delivered.Contains(m.Id)) > 0)
             _recordChanged = true;
+        // Forgotten now; should the write fail, a second delivery of one of them is skipped by its receiver.
+        _delivered.Clear();
         var now = TimeProvider.GetUtcNow();
         foreach (var (name, stored) in record.Reminders.Where(r => r.Value.DueAt <= now).OrderBy(r => r.Value.DueAt).ToList())
         {
@@ -180,7 +187,7 @@ public abstract partial class RuntimeGrain<TState> : Grain, IIncomingGrainCallFi
             await _record.ClearStateAsync();
         _record.State = new GrainRecord<TState>();
         _delivered.Clear();
-        _timer?.Dispose();
+        _timer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         if (_backstop != false && await this.GetReminder(BackstopReminder) is { } reminder)
             await this.UnregisterReminder(reminder);
         // Nothing is left to hold them: what a deleted grain still had to send goes now, once, without waiting.
@@ -212,33 +219,50 @@ public abstract partial class RuntimeGrain<TState> : Grain, IIncomingGrainCallFi
     // calls in while it delivers; the reminders fire in a Wake, an ordinary call.
     private void PlanTimer(TimeSpan? atLeast = null)
     {
-        _timer?.Dispose();
-        _timer = null;
         var record = _record.State;
-        var times = record.Outbox.Where(m => !_delivered.Contains(m.Id)).Select(m => m.DueAt)
+        var times = record.Outbox.Where(m => !_delivered.Contains(m.Id) && !_inFlight.Contains(m.Id)).Select(m => m.DueAt)
             .Concat(record.Reminders.Values.Select(r => r.DueAt)).ToList();
         if (_delivered.Count > 0)
             times.Add(DateTimeOffset.MinValue);
         if (times.Count == 0)
+        {
+            _timer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
             return;
+        }
         var wait = times.Min() - TimeProvider.GetUtcNow();
         if (atLeast is { } floor && wait < floor)
             wait = floor;
-        _timer = this.RegisterGrainTimer(OnTimerAsync, new GrainTimerCreationOptions(wait > TimeSpan.Zero ? wait : TimeSpan.Zero, Timeout.InfiniteTimeSpan) { Interleave = true });
+        if (wait < TimeSpan.Zero)
+            wait = TimeSpan.Zero;
+        // One timer for the activation, moved rather than replaced: a call may plan it while its callback runs.
+        if (_timer is null)
+            _timer = this.RegisterGrainTimer(OnTimerAsync, new GrainTimerCreationOptions(wait, Timeout.InfiniteTimeSpan) { Interleave = true });
+        else
+            _timer.Change(wait, Timeout.InfiniteTimeSpan);
     }
 
     private async Task OnTimerAsync(CancellationToken cancellationToken)
     {
         var now = TimeProvider.GetUtcNow();
         var record = _record.State;
-        var failed = false;
-        foreach (var message in record.Outbox.Where(m => m.DueAt <= now && !_delivered.Contains(m.Id)).ToList())
+        // All at once, so that one slow receiver (an activity, a grain whose silo just died) holds up no other
+        // message; a timer planned again while these are on their way must not send them twice.
+        var due = record.Outbox.Where(m => m.DueAt <= now && !_delivered.Contains(m.Id) && _inFlight.Add(m.Id)).ToList();
+        var outcomes = await Task.WhenAll(due.Select(async message =>
         {
-            if (await TryDeliverAsync(message))
-                _delivered.Add(message.Id);
-            else
-                failed = true;
-        }
+            try
+            {
+                var delivered = await TryDeliverAsync(message);
+                if (delivered)
+                    _delivered.Add(message.Id);
+                return delivered;
+            }
+            finally
+            {
+                _inFlight.Remove(message.Id);
+            }
+        }));
+        var failed = outcomes.Contains(false);
         if (_delivered.Count > 0 || record.Reminders.Values.Any(r => r.DueAt <= now))
             await GrainFactory.GetGrain<IRuntimeGrain>(this.GetGrainId()).Wake();
         PlanTimer(failed ? RetryDelay : null);

@@ -76,11 +76,11 @@ public sealed partial class EnvironmentGrain
             State.Events.AsEnumerable().Reverse().ToList()));
     }
 
-    public Task<Guid> Check(System.Text.Json.JsonElement checks)
+    public Task<Guid> Check(string checks)
     {
         RequireExists();
         RequireNotRetired("validate");
-        return Task.FromResult(Context.Assign(new Assignments.AssignmentRequest(Context.Id.Key, $"environment/{Context.Id.Key}/checks", "check", checks)));
+        return Task.FromResult(Context.Assign(new Assignments.AssignmentRequest(Context.Id.Key, $"environment/{Context.Id.Key}/checks", "check", System.Text.Json.JsonDocument.Parse(checks).RootElement.Clone())));
     }
 
     private Guid Id => Guid.Parse(Context.Id.Key);

@@ -10,7 +10,10 @@ namespace Runtime.Grains.Environments;
 /// Offline once the last is older than the threshold; every transition is kept, and three or more within
 /// ten minutes raise a flapping warning. One agent identity holds it at a time.
 /// </summary>
-public sealed partial class EnvironmentGrain(IOptions<EnvironmentOptions> options) : Grain<EnvironmentState>, IEnvironmentGrain
+[Orleans.GrainType("environment")]
+public sealed partial class EnvironmentGrain(
+    [Orleans.Runtime.PersistentState("environment")] Orleans.Runtime.IPersistentState<Engine.GrainRecord<EnvironmentState>> record,
+    IOptions<EnvironmentOptions> options) : Engine.RuntimeGrain<EnvironmentState>(record), IEnvironmentGrain
 {
     private const int MaxLabels = 20;
 

@@ -76,44 +76,59 @@ public sealed class EnvironmentState
 
 /// <summary>The agent as its heartbeats describe it.</summary>
 /// <param name="Workloads">The start assignments it said it runs.</param>
+[Orleans.GenerateSerializer]
 public sealed record AgentSeen(
     Guid AgentId, string Version, string Hostname, DateTimeOffset StartedAt, DateTimeOffset LastHeartbeatAt, AgentResources Resources,
     IReadOnlyList<Guid> Workloads, double? RoundTripMs);
 
+[Orleans.GenerateSerializer]
 public sealed record AgentResources(double CpuPercent, long MemoryUsedBytes, long MemoryTotalBytes, long DiskFreeBytes, long DiskTotalBytes);
 
+[Orleans.GenerateSerializer]
 public sealed record StatusTransition(EnvironmentStatus From, EnvironmentStatus To, DateTimeOffset At, string Reason);
 
+[Orleans.GenerateSerializer]
 public sealed record EnvironmentEvent(DateTimeOffset At, string Kind, string Detail);
 
 /// <summary>One heartbeat, as the gateway passes it on.</summary>
+[Orleans.GenerateSerializer]
 public sealed record AgentBeat(
     Guid AgentId, string Version, string Hostname, DateTimeOffset StartedAt, AgentResources Resources, IReadOnlyList<Guid> Workloads, double? RoundTripMs);
 
 /// <summary>Accepted, or refused because another agent holds the environment (<paramref name="Refusal"/>).</summary>
+[Orleans.GenerateSerializer]
 public sealed record HeartbeatOutcome(bool Accepted, string? Refusal, string Name);
 
+[Orleans.GenerateSerializer]
 public sealed record NewEnvironment(Guid WorkspaceId, Guid ProjectId, string? Name, string? Description, IReadOnlyList<string>? Labels, string TokenHash);
 
+[Orleans.GenerateSerializer]
 public sealed record EnvironmentUpdate(string? Description, IReadOnlyList<string>? Labels, IReadOnlyList<string> OtherFields);
 
+[Orleans.GenerateSerializer]
 public sealed record EnvironmentView(
     Guid Id, Guid ProjectId, string Name, string Description, IReadOnlyList<string> Labels, EnvironmentStatus Status, DateTimeOffset StatusChangedAt,
     DateTimeOffset? LastHeartbeatAt, string? Warning, AgentView? Agent, TokenView Token, IReadOnlyList<StatusTransition> Transitions, DateTimeOffset CreatedAt);
 
+[Orleans.GenerateSerializer]
 public sealed record AgentView(Guid Id, string Version, string Hostname, DateTimeOffset StartedAt, int Workloads);
 
 /// <param name="PreviousValidUntil">Until when the rotated-out token still works.</param>
+[Orleans.GenerateSerializer]
 public sealed record TokenView(bool Valid, DateTimeOffset? IssuedAt, DateTimeOffset? PreviousValidUntil, DateTimeOffset? RevokedAt);
 
 /// <summary>An environment's troubleshooting view, in the order to look: the agent process, the network path, the token, resources, failures.</summary>
+[Orleans.GenerateSerializer]
 public sealed record Troubleshooting(
     AgentProcess Process, NetworkPath Network, TokenView Token, AgentResources? Resources, IReadOnlyList<EnvironmentEvent> RecentFailures,
     IReadOnlyList<EnvironmentEvent> Events);
 
+[Orleans.GenerateSerializer]
 public sealed record AgentProcess(EnvironmentStatus Status, DateTimeOffset? LastHeartbeatAt, string? Version, double? UptimeSeconds, string? Hostname, Guid? AgentId);
 
+[Orleans.GenerateSerializer]
 public sealed record NetworkPath(DateTimeOffset? LastContactAt, double? SecondsSinceContact, double? RoundTripMs);
 
 /// <param name="Created">False when it already existed (the token given this time was not kept).</param>
+[Orleans.GenerateSerializer]
 public sealed record CreatedEnvironment(EnvironmentView Environment, bool Created);

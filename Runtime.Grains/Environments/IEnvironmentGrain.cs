@@ -4,12 +4,13 @@ namespace Runtime.Grains.Environments;
 /// An execution target of a project served by a remote agent: its agent's identity and token, its
 /// Online/Offline status from heartbeats with the history of transitions, and its retirement.
 /// </summary>
-public interface IEnvironmentGrain : IGrainWithGuidKey
+[Orleans.Alias("environment")]
+public interface IEnvironmentGrain : Orleans.IGrainWithGuidKey
 {
     /// <summary>Creates it with its token's hash; the same create again (an idempotent retry) answers it as it is, not created.</summary>
     Task<CreatedEnvironment> Create(NewEnvironment environment);
 
-    [ReadOnly]
+    [Orleans.Concurrency.ReadOnly]
     Task<EnvironmentView> Get();
 
     Task<EnvironmentView> Update(EnvironmentUpdate update);
@@ -32,9 +33,9 @@ public interface IEnvironmentGrain : IGrainWithGuidKey
     /// <summary>From the agent gateway: a workload of this environment failed; kept for troubleshooting.</summary>
     Task WorkloadFailed(string workloadId, string reason);
 
-    [ReadOnly]
+    [Orleans.Concurrency.ReadOnly]
     Task<Troubleshooting> Troubleshoot();
 
     /// <summary>Asks the environment's agent to run <paramref name="checks"/> (a "check" assignment, JSON of the agent protocol's checks); answers the assignment's id.</summary>
-    Task<Guid> Check(System.Text.Json.JsonElement checks);
+    Task<Guid> Check(string checks);
 }

@@ -18,9 +18,6 @@ public static class RuntimeGrainsExtensions
         services.AddGrainRuntime(applicationName);
         // Announced: the Api caches token checks (tokens, members) and app routes (projects). Workspace
         // and token grains run on Orleans (their tables and announcements: migration 0013).
-        services.AddGrain<IProjectGrain, ProjectGrain>("project", "projects", announceChanges: true);
-        services.AddGrain<Jobs.IJobGrain, Jobs.JobGrain>("job", "jobs");
-        services.AddGrain<Environments.IEnvironmentGrain, Environments.EnvironmentGrain>("environment", "environments");
         services.AddOptions<Environments.EnvironmentOptions>().BindConfiguration(Environments.EnvironmentOptions.Section);
         services.TryAddSingleton<Environments.EnvironmentStore>();
         services.TryAddSingleton<Jobs.RunStore>();

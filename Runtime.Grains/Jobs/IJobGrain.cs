@@ -4,11 +4,12 @@ namespace Runtime.Grains.Jobs;
 /// A project's script run on demand or on a schedule, or served as an app (interactive); owns its runs'
 /// state machines, its schedule reminder, an interactive run's idle timeout and its public link.
 /// </summary>
+[Orleans.Alias("job")]
 public interface IJobGrain : Assignments.IWorkloadOwner
 {
     Task<JobView> Create(NewJob job);
 
-    [ReadOnly]
+    [Orleans.Concurrency.ReadOnly]
     Task<JobView> Get();
 
     /// <summary>Changes the schedule (from its next tick; a null cron removes it), overlap, catch-up, time limit or retries.</summary>
@@ -27,7 +28,7 @@ public interface IJobGrain : Assignments.IWorkloadOwner
     Task<RunSummary> Trigger(string trigger);
 
     /// <summary>Where the proxy sends an interactive job's traffic, and why it cannot.</summary>
-    [ReadOnly]
+    [Orleans.Concurrency.ReadOnly]
     Task<JobRoute> Route();
 
     /// <summary>From the Api: the interactive run was used just now (a proxied request, an open WebSocket).</summary>

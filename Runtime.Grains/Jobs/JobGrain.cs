@@ -13,7 +13,10 @@ namespace Runtime.Grains.Jobs;
 /// has queued it for an agent, Starting until the agent spawned it, Running, then Completed, Failed or
 /// Cancelled. The grain keeps the runs not yet ended and writes every run's row to <c>runs</c>.
 /// </summary>
-public sealed partial class JobGrain(Microsoft.Extensions.Options.IOptions<Environments.EnvironmentOptions> environments) : Grain<JobState>, IJobGrain, IRemindable
+[Orleans.GrainType("job")]
+public sealed partial class JobGrain(
+    [Orleans.Runtime.PersistentState("job")] Orleans.Runtime.IPersistentState<Engine.GrainRecord<JobState>> record,
+    Microsoft.Extensions.Options.IOptions<Environments.EnvironmentOptions> environments) : Engine.RuntimeGrain<JobState>(record), IJobGrain, IRemindable
 {
     private const string ScheduleReminder = "schedule";
 

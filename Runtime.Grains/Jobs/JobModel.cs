@@ -48,6 +48,7 @@ public enum FollowOn
 }
 
 /// <summary>A job that runs when this one's run ends as <paramref name="On"/> says.</summary>
+[Orleans.GenerateSerializer]
 public sealed record Follower(Guid JobId, FollowOn On);
 
 public sealed class JobState
@@ -119,8 +120,10 @@ public sealed class JobState
 }
 
 /// <summary>An enabled public link (<c>/p/&lt;token&gt;/</c>): the SHA-256 of its token, and until when it works.</summary>
+[Orleans.GenerateSerializer]
 public sealed record PublicLink(string TokenHash, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt);
 
+[Orleans.GenerateSerializer]
 public sealed record PublicLinkView(bool Enabled, DateTimeOffset? CreatedAt, DateTimeOffset? ExpiresAt);
 
 public sealed class ActiveRun
@@ -155,32 +158,40 @@ public sealed class ActiveRun
 
 /// <summary>What a "run" assignment carries to the agent; secrets still encrypted.</summary>
 /// <param name="Configuration">The configuration version's files for the run's profile (secret ones still encrypted), or null when the project has none.</param>
+[Orleans.GenerateSerializer]
 public sealed record RunSpec(
     Guid RunId, Guid JobId, Guid ProjectId, Guid WorkspaceId, string PythonEnvironment, string Path, string Revision, string Archive,
     string Profile, ProfileSettings? Settings, TimeSpan TimeLimit, RunConfiguration? Configuration = null, string Environment = Projects.ProjectGrain.DefaultEnvironment);
 
 /// <summary>The configuration a run gets: its version, and the files for its profile.</summary>
+[Orleans.GenerateSerializer]
 public sealed record RunConfiguration(int Version, string Hash, IReadOnlyDictionary<string, Configurations.StoredConfigurationFile> Files);
 
 /// <summary>What the job asks of its project: start this run from the project's current revision.</summary>
+[Orleans.GenerateSerializer]
 public sealed record RunRequest(Guid JobId, Guid RunId, string Path, TimeSpan TimeLimit, AppServe? Serve = null);
 
 /// <summary>An interactive run: served as an app with this template (null: the project's) under this base path.</summary>
+[Orleans.GenerateSerializer]
 public sealed record AppServe(string? AppType, string BasePath);
 
 /// <summary>What makes a new job interactive: its app template (null: the project's), its idle timeout, where it is served.</summary>
+[Orleans.GenerateSerializer]
 public sealed record ServeOptions(string? AppType, int? IdleTimeoutSeconds, TimeSpan DefaultIdleTimeout, string BasePath);
 
 /// <param name="After">The job (already resolved) whose runs trigger this one, with <paramref name="AfterOn"/> (completed, failed, ended).</param>
+[Orleans.GenerateSerializer]
 public sealed record NewJob(
     Guid WorkspaceId, Guid ProjectId, string? Name, string? Path, string? Cron, string? TimeZone, string? Overlap, bool? CatchUp, int? TimeLimitSeconds,
     TimeSpan MaxTimeLimit, int? Retries = null, int? RetryDelaySeconds = null, Guid? After = null, string? AfterOn = null, ServeOptions? Serve = null);
 
 /// <summary>What may change in a job; <paramref name="ScheduleGiven"/> with a null cron removes the schedule. Other fields are named in a 400.</summary>
+[Orleans.GenerateSerializer]
 public sealed record JobUpdate(
     bool ScheduleGiven, string? Cron, string? TimeZone, string? Overlap, bool? CatchUp, int? TimeLimitSeconds, int? Retries, int? RetryDelaySeconds,
     TimeSpan MaxTimeLimit, IReadOnlyList<string> OtherFields, int? IdleTimeoutSeconds = null);
 
+[Orleans.GenerateSerializer]
 public sealed record JobView(
     Guid Id, Guid ProjectId, string Name, string Path, JobSchedule? Schedule, string Overlap, bool CatchUp, int TimeLimitSeconds, JobStatus Status,
     int Runs, IReadOnlyList<RunSummary> Active, DateTimeOffset CreatedAt, int Retries, int RetryDelaySeconds, FollowView? After, IReadOnlyList<FollowView> Followers,
@@ -188,23 +199,31 @@ public sealed record JobView(
 
 /// <summary>The proxy's view of an interactive job: where its running app answers, or why it does not.</summary>
 /// <param name="LastFailure">Why the last run failed, when that was the last thing that happened.</param>
+[Orleans.GenerateSerializer]
 public sealed record JobRoute(
     Guid WorkspaceId, Guid ProjectId, string Name, string? BasePath, bool Interactive, RunStatus? Status, string? Address, TimeSpan IdleTimeout,
     string? LastFailure, DateTimeOffset? LastFailureAt);
 
+[Orleans.GenerateSerializer]
 public sealed record FollowView(Guid JobId, string On);
 
+[Orleans.GenerateSerializer]
 public sealed record JobSchedule(string Cron, string TimeZone, IReadOnlyList<DateTimeOffset> Next);
 
+[Orleans.GenerateSerializer]
 public sealed record RunSummary(Guid Id, int Number, string Trigger, RunStatus Status);
 
 /// <param name="ScheduledFor">For a scheduled run, the tick it ran for (the first missed one for a catch-up after downtime).</param>
+[Orleans.GenerateSerializer]
 public sealed record RunView(
     Guid Id, Guid JobId, int Number, string Trigger, int Attempt, Guid? RetryOf, RunStatus Status, DateTimeOffset CreatedAt, DateTimeOffset? ScheduledFor, DateTimeOffset? StartedAt, DateTimeOffset? EndedAt,
     int? ExitCode, double? DurationSeconds, string? Reason, string? Warning, string? Revision, int? ConfigurationVersion);
 
+[Orleans.GenerateSerializer]
 public sealed record WorkspaceOverview(IReadOnlyList<JobOverview> Jobs, IReadOnlyList<RunView> RecentRuns);
 
+[Orleans.GenerateSerializer]
 public sealed record JobOverview(Guid Id, string? Project, string Name, string? Cron, JobStatus Status, DateTimeOffset? NextRunAt, LastRun? LastRun);
 
+[Orleans.GenerateSerializer]
 public sealed record LastRun(int Number, RunStatus Status, DateTimeOffset? EndedAt);

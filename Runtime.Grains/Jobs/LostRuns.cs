@@ -13,7 +13,7 @@ namespace Runtime.Grains.Jobs;
 /// the job says so). Asking again is harmless, so a missed turn is made up by the next.
 /// </summary>
 public sealed partial class LostRuns(
-    NpgsqlDataSource dataSource, IGrainFactory grains, IOptions<DeliveryOptions> options, TimeProvider time, ILogger<LostRuns> logger) : BackgroundService
+    NpgsqlDataSource dataSource, Orleans.IGrainFactory grains, IOptions<DeliveryOptions> options, TimeProvider time, ILogger<LostRuns> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -59,7 +59,7 @@ public sealed partial class LostRuns(
         foreach (var (job, run, agent) in lost)
         {
             LogLost(job, run, agent);
-            await grains.Get<IJobGrain>(job).AgentLost(run, $"agent lost: {agent}");
+            await grains.GetGrain<IJobGrain>(job).AgentLost(run, $"agent lost: {agent}");
         }
         return lost.Count;
     }

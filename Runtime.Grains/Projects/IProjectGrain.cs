@@ -4,17 +4,18 @@ using Runtime.Grains.Sources;
 namespace Runtime.Grains.Projects;
 
 /// <summary>A Git-backed app: its source, deploy key, revisions and lifecycle.</summary>
+[Orleans.Alias("project")]
 public interface IProjectGrain : Assignments.IWorkloadOwner
 {
     Task<ProjectView> Create(NewProject project);
 
-    [ReadOnly]
+    [Orleans.Concurrency.ReadOnly]
     Task<ProjectView> Get();
 
     Task<ProjectView> Update(ProjectUpdate update);
 
     /// <summary>Where the proxy sends the app's traffic, and whether it may.</summary>
-    [ReadOnly]
+    [Orleans.Concurrency.ReadOnly]
     Task<ProjectRoute> Route();
 
     /// <summary>
@@ -35,7 +36,7 @@ public interface IProjectGrain : Assignments.IWorkloadOwner
     Task<ProjectView> Stop();
 
     /// <summary>A profile's settings: variable values, secret names.</summary>
-    [ReadOnly]
+    [Orleans.Concurrency.ReadOnly]
     Task<SettingsView> GetSettings(string profile);
 
     Task<SettingsView> SetVariable(string profile, string name, string value);
@@ -69,31 +70,38 @@ public interface IProjectGrain : Assignments.IWorkloadOwner
 }
 
 /// <param name="EncryptedPrivateKey">The deploy key's private half, already encrypted by the caller.</param>
+[Orleans.GenerateSerializer]
 public sealed record NewProject(
     Guid WorkspaceId, string WorkspaceSlug, string? Name, string? Slug, string? AppType, string? PythonEnvironment,
     string? RepositoryUrl, string? Branch, string? Path, string PublicKey, string EncryptedPrivateKey, bool AllowLocalRepositories);
 
 /// <summary>The fields that may change while the project is not running; the others are named in a 400.</summary>
 /// <param name="Environment">The environment to run in: <c>cloud</c> or the id of one of the project's environments (resolved by the caller).</param>
+[Orleans.GenerateSerializer]
 public sealed record ProjectUpdate(string? Name, string? PythonEnvironment, string? Path, IReadOnlyList<string> OtherFields, string? Environment = null);
 
+[Orleans.GenerateSerializer]
 public sealed record ProjectView(
     Guid Id, Guid WorkspaceId, string Name, string Slug, string AppType, string PythonEnvironment,
     string RepositoryUrl, string Branch, string Path, string Environment, ProjectStatus Status, string? Phase,
     ProjectFailure? Failure, string? Notice, string? TargetRevision, string? CurrentRevision, DeployKeyView DeployKey, DateTimeOffset CreatedAt, DateTimeOffset StatusChangedAt,
     IReadOnlyList<Revision> Revisions);
 
+[Orleans.GenerateSerializer]
 public sealed record ProjectFailure(string Reason, string? Hint);
 
+[Orleans.GenerateSerializer]
 public sealed record DeployKeyView(string PublicKey, string Fingerprint);
 
 /// <summary>The proxy's view of a project: its state and, while Deployed, the workload's address.</summary>
+[Orleans.GenerateSerializer]
 public sealed record ProjectRoute(string Name, ProjectStatus Status, string? Address, string? Phase, string? FailureReason);
 
 /// <summary>What a "start" assignment carries to the agent: a project's app, or an interactive job's.</summary>
 /// <param name="Settings">The profile's settings with secrets still encrypted; the agent decrypts them just before the start.</param>
 /// <param name="BasePath">The path the proxy serves the app under, without a trailing slash (<c>/apps/default/sales</c>).</param>
 /// <param name="Configuration">For an interactive job's run: the configuration files of its profile, written to <c>.dlt/</c>.</param>
+[Orleans.GenerateSerializer]
 public sealed record StartSpec(
     Guid ProjectId, Guid WorkspaceId, string BasePath, string AppType, string PythonEnvironment, string Path, string Revision, string Archive,
     string Profile, ProfileSettings? Settings, Jobs.RunConfiguration? Configuration = null)
@@ -103,7 +111,9 @@ public sealed record StartSpec(
 }
 
 /// <summary>The fetch activity's payload.</summary>
+[Orleans.GenerateSerializer]
 public sealed record FetchSource(Guid ProjectId, Guid OperationId, string RepositoryUrl, string Branch, string EncryptedPrivateKey, string Path);
 
 /// <param name="Created">False when a revision with the same content existed.</param>
+[Orleans.GenerateSerializer]
 public sealed record UploadedRevision(Revision Revision, bool Created, string? Notice);

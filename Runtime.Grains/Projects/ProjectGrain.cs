@@ -12,7 +12,10 @@ namespace Runtime.Grains.Projects;
 /// activity; the activity reports the fetched revision back, and the grain then assigns the app to
 /// an agent of its environment.
 /// </summary>
-public sealed partial class ProjectGrain(Configurations.ConfigurationStore configurations) : Grain<ProjectState>, IProjectGrain
+[Orleans.GrainType("project")]
+public sealed partial class ProjectGrain(
+    [Orleans.Runtime.PersistentState("project")] Orleans.Runtime.IPersistentState<Engine.GrainRecord<ProjectState>> record,
+    Configurations.ConfigurationStore configurations) : Engine.RuntimeGrain<ProjectState>(record), IProjectGrain
 {
     /// <summary>The environment served by the silos' embedded agents.</summary>
     public const string DefaultEnvironment = "cloud";

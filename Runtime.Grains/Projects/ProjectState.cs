@@ -67,4 +67,5 @@ public sealed class ProjectState
 }
 
 /// <summary>A fetched commit, stored as a content-addressed archive.</summary>
+[Orleans.GenerateSerializer]
 public sealed record Revision(string Sha, string Message, string Author, DateTimeOffset CommittedAt, string ArchiveHash, long ArchiveSize, DateTimeOffset FetchedAt);

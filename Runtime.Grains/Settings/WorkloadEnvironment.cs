@@ -3,6 +3,7 @@ using Runtime.Grains.Secrets;
 namespace Runtime.Grains.Settings;
 
 /// <summary>The environment variables a workload gets from its profile's settings, and the values its logs must not show.</summary>
+[Orleans.GenerateSerializer]
 public sealed record WorkloadEnvironment(IReadOnlyDictionary<string, string> Variables, IReadOnlyList<string> Secrets)
 {
     public static readonly WorkloadEnvironment Empty = new(new Dictionary<string, string>(), []);

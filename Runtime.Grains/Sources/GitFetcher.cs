@@ -7,9 +7,11 @@ namespace Runtime.Grains.Sources;
 /// <summary>What to fetch: the branch's latest commit, with the project's deploy key when the URL is SSH.</summary>
 /// <param name="PrivateKey">The deploy key (OpenSSH format), written to a 0600 file only for this fetch.</param>
 /// <param name="EntrypointPath">A path to look for in the fetched tree.</param>
+[Orleans.GenerateSerializer]
 public sealed record GitFetchRequest(string RepositoryUrl, string Branch, string? PrivateKey, string? EntrypointPath, bool AllowLocal = false);
 
 /// <summary>A fetched commit and its tree stored as a gzip'd tar in the blob store.</summary>
+[Orleans.GenerateSerializer]
 public sealed record FetchedRevision(string Sha, string Message, string Author, DateTimeOffset CommittedAt, BlobInfo Archive, bool EntrypointExists);
 
 public enum GitFailure

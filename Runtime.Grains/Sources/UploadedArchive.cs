@@ -6,6 +6,7 @@ using System.Text;
 namespace Runtime.Grains.Sources;
 
 /// <summary>An uploaded revision, checked: its bytes, a hash of its content (not of its bytes: re-packing the same files gives the same version) and its files.</summary>
+[Orleans.GenerateSerializer]
 public sealed record CheckedArchive(byte[] Bytes, string ContentHash, IReadOnlyList<string> Files);
 
 /// <summary>

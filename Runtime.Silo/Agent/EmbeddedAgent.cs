@@ -30,7 +30,7 @@ public sealed partial class EmbeddedAgent(
     AssignmentQueue queue,
     DeliverySignals signals,
     SiloIdentity silo,
-    IGrainFactory grains,
+    Orleans.IGrainFactory grains,
     IBlobStore blobs,
     PythonEnvironmentStore pythonEnvironments,
     VenvBuilder venvs,
@@ -342,11 +342,11 @@ public sealed partial class EmbeddedAgent(
         }
     }
 
-    private async Task Report<TGrain>(Guid key, Func<TGrain, Task> call) where TGrain : IGrainWithGuidKey
+    private async Task Report<TGrain>(Guid key, Func<TGrain, Task> call) where TGrain : Orleans.IGrainWithGuidKey
     {
         try
         {
-            await call(grains.Get<TGrain>(key));
+            await call(grains.GetGrain<TGrain>(key));
         }
         catch (NotFoundException)
         {

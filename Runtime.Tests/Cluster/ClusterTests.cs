@@ -93,8 +93,8 @@ public sealed class ClusterTests(TestDatabase database) : IClassFixture<TestData
         var answeredAfter = killed.Elapsed;
         Assert.Equal(2, count);
         Assert.Contains($":{survivorPort}:", await tally.Silo(), StringComparison.Ordinal);
-        // The target is 3 s (Runtime.Benchmarks -- grains measures it); the test allows for a loaded machine.
-        Assert.True(answeredAfter < TimeSpan.FromSeconds(10), $"answered {answeredAfter} after the kill");
+        // The target is 3 s with production's failure detection (Runtime.Benchmarks -- grains measures it); tests detect more slowly.
+        Assert.True(answeredAfter < TimeSpan.FromSeconds(20), $"answered {answeredAfter} after the kill");
     }
 
     [Fact]

@@ -24,15 +24,9 @@ public sealed class EnvironmentFlappingTests(TestDatabase database) : IClassFixt
     public async Task ThreeTransitionsInTenMinutes_RaiseTheFlappingWarning_WhichClearsOnceTheyAreOlder()
     {
         var clock = new ManualTime(new DateTimeOffset(2026, 11, 23, 12, 0, 0, TimeSpan.Zero));
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(TestRuntime.FastDelivery)
-            .AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["ConnectionStrings:runtime"] = database.ConnectionString,
-                ["Runtime:Environments:OfflineAfter"] = "00:00:30",
-            }).Build();
-        await using var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration).AddSingleton<TimeProvider>(clock).AddLogging()
-            .AddRuntimeGrains("flapping-test").BuildServiceProvider();
-        var environment = services.GetRequiredService<IGrainFactory>().Get<IEnvironmentGrain>(Guid.NewGuid());
+        await using var silo = await TestSilo.StartGrainHostAsync(database.ConnectionString, "silo-flapping",
+            new Dictionary<string, string?> { ["Runtime:Environments:OfflineAfter"] = "00:00:30" }, clock);
+        var environment = silo.Services.GetRequiredService<Orleans.IGrainFactory>().GetGrain<IEnvironmentGrain>(Guid.NewGuid());
         await environment.Create(new NewEnvironment(Guid.NewGuid(), Guid.NewGuid(), "flaky-link", null, null, "hash-" + Guid.NewGuid()));
         var agent = Guid.NewGuid();
 
@@ -69,10 +63,8 @@ public sealed class EnvironmentFlappingTests(TestDatabase database) : IClassFixt
     public async Task TwoTransitions_AreNotFlapping()
     {
         var clock = new ManualTime(DateTimeOffset.UtcNow);
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["ConnectionStrings:runtime"] = database.ConnectionString }).Build();
-        await using var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration).AddSingleton<TimeProvider>(clock).AddLogging()
-            .AddRuntimeGrains("flapping-test").BuildServiceProvider();
-        var environment = services.GetRequiredService<IGrainFactory>().Get<IEnvironmentGrain>(Guid.NewGuid());
+        await using var silo = await TestSilo.StartGrainHostAsync(database.ConnectionString, "silo-flapping", null, clock);
+        var environment = silo.Services.GetRequiredService<Orleans.IGrainFactory>().GetGrain<IEnvironmentGrain>(Guid.NewGuid());
         await environment.Create(new NewEnvironment(Guid.NewGuid(), Guid.NewGuid(), "steady-link", null, null, "hash-" + Guid.NewGuid()));
         await environment.Heartbeat(Beat(Guid.NewGuid()));
         clock.Now += TimeSpan.FromSeconds(31);

@@ -32,6 +32,33 @@ public sealed class ApiFixture : IAsyncLifetime
 
     public IServiceProvider Services => _factory!.Services;
 
+    /// <summary>Stops the silo the Api's grains live in: with no other silo started, none runs at all.</summary>
+    public async Task StopGrainHostAsync()
+    {
+        if (_grainHost is not null)
+            await _grainHost.DisposeAsync();
+        _grainHost = null;
+    }
+
+    /// <summary>Starts the grains' silo again after <see cref="StopGrainHostAsync"/>, and waits until the Api reaches it.</summary>
+    public async Task StartGrainHostAsync()
+    {
+        _grainHost ??= await TestSilo.StartGrainHostAsync(_database.ConnectionString, "silo-grains");
+        var workspace = Services.GetRequiredService<Orleans.IGrainFactory>().GetGrain<Runtime.Grains.Workspaces.IWorkspaceGrain>(Default.WorkspaceId);
+        await Eventually.Get(async () =>
+        {
+            try
+            {
+                await workspace.Get();
+                return true;
+            }
+            catch (Exception e) when (e is Orleans.Runtime.OrleansException or TimeoutException or Orleans.Runtime.SiloUnavailableException)
+            {
+                return false;
+            }
+        }, reached => reached, TimeSpan.FromSeconds(30), "the Api to reach the grains' silo again");
+    }
+
     public async Task InitializeAsync()
     {
         await _database.InitializeAsync();

@@ -21,6 +21,14 @@ public static class TestRuntime
         ["Runtime:Delivery:HeartbeatInterval"] = "00:00:00.500",
         ["Runtime:Delivery:SiloDeadAfter"] = "00:00:02",
         ["Runtime:Delivery:MaxRetryDelay"] = "00:00:00.500",
+        // What a killed silo left undelivered or due is found within about two seconds.
+        ["Runtime:Outbox:SweepInterval"] = "00:00:01",
+        ["Runtime:Outbox:Grace"] = "00:00:01",
+        ["Orleans:Gateway:GatewayListRefreshPeriod"] = "00:00:01",
+        // Several silos share the test process and its two cores: slower to suspect than production's defaults.
+        ["Orleans:Membership:ProbeTimeout"] = "00:00:02",
+        ["Orleans:Membership:MaxProbeTimeout"] = "00:00:02",
+        ["Orleans:Membership:NumMissedProbesLimit"] = "3",
         // Every process of a test shares one master key, as every process of an installation does.
         ["Runtime:Secrets:MasterKey"] = MasterKey,
         ["Runtime:Git:AllowLocalRepositories"] = "true",

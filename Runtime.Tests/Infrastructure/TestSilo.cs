@@ -42,7 +42,8 @@ public sealed class TestSilo : IAsyncDisposable
     /// A silo that only hosts grains: no delivery loops, no embedded agent, so that a test's own silos
     /// (and their agents) are the only ones taking work. The Api fixture runs one.
     /// </summary>
-    public static async Task<TestSilo> StartGrainHostAsync(string connectionString, string name)
+    /// <param name="clock">A clock for the grains alone (Orleans keeps the real one).</param>
+    public static async Task<TestSilo> StartGrainHostAsync(string connectionString, string name, IReadOnlyDictionary<string, string?>? settings = null, TimeProvider? clock = null)
     {
         var builder = WebApplication.CreateBuilder();
         builder.WebHost.UseUrls(Runtime.Silo.Extensions.SiloExtensions.DefaultUrl);
@@ -52,6 +53,11 @@ public sealed class TestSilo : IAsyncDisposable
             ["ConnectionStrings:runtime"] = connectionString,
             ["Runtime:Silo:Name"] = name,
         });
+        if (settings is not null)
+            builder.Configuration.AddInMemoryCollection(settings);
+        if (clock is not null)
+            builder.Services.AddKeyedSingleton(Runtime.Grains.Engine.RuntimeGrain<object>.ClockKey, clock);
+        builder.Services.AddSingleton<Orleans.Runtime.IFatalErrorHandler, TestFatalErrors>();
         builder.Services.AddRuntimeGrains("runtime-" + name);
         builder.Services.AddTestGrains();
         builder.AddRuntimeCluster();
@@ -65,6 +71,8 @@ public sealed class TestSilo : IAsyncDisposable
     public static WebApplicationBuilder CreateBuilder(string[] args)
     {
         var builder = WebApplication.CreateBuilder(args);
+        // Before Orleans' own, which would end the test run; a child-process silo may just as well report and go on.
+        builder.Services.AddSingleton<Orleans.Runtime.IFatalErrorHandler, TestFatalErrors>();
         builder.AddRuntimeSilo();
         builder.Logging.AddProvider(new RecordingLoggerProvider());
         builder.Services.AddTestGrains();

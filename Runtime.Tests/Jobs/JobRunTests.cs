@@ -325,7 +325,7 @@ public sealed class JobRunTests(ApiFixture api) : IClassFixture<ApiFixture>, IAs
         Assert.Equal(4, TimeZoneInfo.ConvertTime(next, TimeZoneInfo.FindSystemTimeZoneById("Europe/Berlin")).Hour);
         Assert.Equal(2, changed.GetProperty("retries").GetInt32());
         Assert.Equal("queue", changed.GetProperty("overlap").GetString());
-        Assert.Equal(1, await api.Database.ScalarAsync<long>("SELECT count(*) FROM reminders WHERE grain_key = $1", changed.GetProperty("id").GetGuid().ToString("D")));
+        Assert.Equal(1, await api.Database.ScalarAsync<long>("SELECT count(*) FROM jobs, jsonb_object_keys(coalesce(meta -> 'reminders', '{}')) AS reminder WHERE key = $1 AND reminder = 'schedule'", changed.GetProperty("id").GetGuid().ToString("D")));
 
         await (await api.Owner().PatchAsJsonAsync(job, new { path = "other.py" })).AssertProblem(400, "validation");
         await (await api.Owner().PatchAsJsonAsync(job, new { retries = "many" })).AssertProblem(400, "validation");
@@ -333,7 +333,7 @@ public sealed class JobRunTests(ApiFixture api) : IClassFixture<ApiFixture>, IAs
 
         var cancelled = await (await api.Owner().DeleteAsync($"{job}/schedule")).Json();
         Assert.Equal(JsonValueKind.Null, cancelled.GetProperty("schedule").ValueKind);
-        Assert.Equal(0, await api.Database.ScalarAsync<long>("SELECT count(*) FROM reminders WHERE grain_key = $1", changed.GetProperty("id").GetGuid().ToString("D")));
+        Assert.Equal(0, await api.Database.ScalarAsync<long>("SELECT count(*) FROM jobs, jsonb_object_keys(coalesce(meta -> 'reminders', '{}')) AS reminder WHERE key = $1 AND reminder = 'schedule'", changed.GetProperty("id").GetGuid().ToString("D")));
     }
 
     [Fact]

@@ -30,13 +30,22 @@ public sealed class JobScheduleRecoveryTests(ApiFixture api) : IClassFixture<Api
         Assert.Equal(201, (int)created.StatusCode);
         var job = $"{project}/jobs/every-second";
 
-        await Task.Delay(3500); // three fire times with no silo
-        Assert.Empty(await RunsAsync(job));
-        var restarted = DateTimeOffset.UtcNow;
-        await using (await api.Database.StartSiloAsync("silo-back"))
+        await api.StopGrainHostAsync();
+        DateTimeOffset restarted;
+        try
         {
-            await Eventually.Get(() => RunsAsync(job), r => r.Count(x => x.GetProperty("status").GetString() == "Completed") >= 3, TimeSpan.FromSeconds(20), "runs after the restart");
-            Assert.Equal(200, (int)(await api.Owner().PostAsync($"{job}/pause", null)).StatusCode);
+            await Task.Delay(3500); // three fire times with no silo at all
+            Assert.Empty(await RunsAsync(job));
+            restarted = DateTimeOffset.UtcNow;
+            await using (await api.Database.StartSiloAsync("silo-back"))
+            {
+                await Eventually.Get(() => RunsAsync(job), r => r.Count(x => x.GetProperty("status").GetString() == "Completed") >= 3, TimeSpan.FromSeconds(20), "runs after the restart");
+                Assert.Equal(200, (int)(await api.Owner().PostAsync($"{job}/pause", null)).StatusCode);
+            }
+        }
+        finally
+        {
+            await api.StartGrainHostAsync();
         }
 
         var runs = await RunsAsync(job);
@@ -63,7 +72,10 @@ public sealed class JobScheduleRecoveryTests(ApiFixture api) : IClassFixture<Api
         // An agent arrives: the run stays cancelled and nothing runs.
         await using (await api.Database.StartSiloAsync("silo-late"))
         {
-            await Eventually.Get(() => api.Database.ScalarAsync<long>("SELECT count(*) FROM messages"), n => n == 0, TimeSpan.FromSeconds(10), "the queued messages to be delivered");
+            await Eventually.Get(() => api.Database.ScalarAsync<long>("""
+                SELECT (SELECT count(*) FROM jobs WHERE jsonb_array_length(coalesce(meta -> 'outbox', '[]')) > 0)
+                     + (SELECT count(*) FROM projects WHERE jsonb_array_length(coalesce(meta -> 'outbox', '[]')) > 0)
+                """), n => n == 0, TimeSpan.FromSeconds(10), "the grains' messages to be delivered");
             await Task.Delay(1000);
         }
         var view = await (await api.Owner().GetAsync($"/api/workspaces/default/runs/{run}")).Json();

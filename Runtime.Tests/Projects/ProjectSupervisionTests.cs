@@ -75,7 +75,7 @@ public sealed class ProjectSupervisionTests(ApiFixture api) : IClassFixture<ApiF
             Assert.Equal("hello from breakable", await api.Owner().GetStringAsync($"/apps/default/{slug}/"));
 
         var id = (await (await api.Owner().GetAsync($"/api/workspaces/default/projects/{slug}")).Json()).GetProperty("id").GetGuid();
-        await api.Database.Services.GetRequiredService<IGrainFactory>().Get<IProjectGrain>(id).Stop();
+        await api.Services.GetRequiredService<Orleans.IGrainFactory>().GetGrain<IProjectGrain>(id).Stop();
 
         await Eventually.Get(async () => (int)(await api.Owner().GetAsync($"/apps/default/{slug}/")).StatusCode, status => status == 503,
             TimeSpan.FromSeconds(1), "the proxy to see the stop");
