@@ -40,7 +40,7 @@ internal sealed class BenchDatabase : IAsyncDisposable
         }
         await using var dataSource = NpgsqlDataSource.Create(server.ConnectionString("bench"));
         await new Migrator(dataSource, NullLogger<Migrator>.Instance).MigrateAsync();
-        await using (var table = dataSource.CreateCommand(BenchGrain.TableSql))
+        await using (var table = dataSource.CreateCommand(BareTransaction.TableSql))
             await table.ExecuteNonQueryAsync();
         await using var versionCommand = dataSource.CreateCommand("SHOW server_version");
         var version = (string)(await versionCommand.ExecuteScalarAsync())!;

@@ -3,15 +3,14 @@ using Npgsql;
 using Runtime.Grains;
 using Runtime.Grains.Storage;
 using Runtime.ServiceDefaults;
-using Runtime.Tests.Grains;
 using Runtime.Tests.Infrastructure;
 
 namespace Runtime.Tests;
 
 /// <summary>
 /// The test assembly's child-process modes, which the tests start to get real, separate processes:
-/// <c>silo</c> runs a silo with the test grains; <c>increment &lt;key&gt; &lt;calls&gt; &lt;parallel&gt;</c>
-/// calls a counter grain; <c>tally</c> the same through an Orleans client; <c>migrate</c> applies the migrations. All read ConnectionStrings__runtime.
+/// <c>silo</c> runs a silo with the test grains; <c>tally &lt;key&gt; &lt;calls&gt; &lt;parallel&gt;</c>
+/// calls a tally grain through an Orleans client; <c>migrate</c> applies the migrations. All read ConnectionStrings__runtime.
 /// <c>master-key &lt;folder&gt; &lt;rounds&gt; &lt;go-file&gt;</c> loads a key file per round once the go file appears.
 /// </summary>
 public static class TestModes
@@ -28,12 +27,6 @@ public static class TestModes
                 var app = builder.Build();
                 await app.RunAsync();
                 return 0;
-            }
-            case "increment":
-            {
-                await using var services = TestRuntime.Client(connectionString, "runtime-tests-caller");
-                var counter = services.GetRequiredService<IGrainFactory>().Get<ICounterGrain>(args[1]);
-                return await CallAsync(async () => await counter.Increment(), int.Parse(args[2]), int.Parse(args[3]));
             }
             case "tally":
             {
@@ -52,7 +45,7 @@ public static class TestModes
                 MasterKeyRounds(args[1], int.Parse(args[2]), args[3]);
                 return 0;
             default:
-                Console.Error.WriteLine("Modes: silo | increment <key> <calls> <parallel> | tally <key> <calls> <parallel> | migrate | master-key <folder> <rounds> <go-file>");
+                Console.Error.WriteLine("Modes: silo | tally <key> <calls> <parallel> | migrate | master-key <folder> <rounds> <go-file>");
                 return 2;
         }
     }

@@ -3,9 +3,9 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Runtime.Grains.Activities;
 
 /// <summary>
-/// Slow work a grain asked for (git fetch, image build, drift computation), run by a silo outside
-/// any grain lock. Delivery is at-least-once: a handler reports its result with a grain call that
-/// is idempotent (it checks the grain's state or an attempt id).
+/// Slow work a grain asked for (git fetch, image build, drift computation), run by an
+/// <see cref="Engine.ActivityWorker"/> outside any grain's turn. Delivery is at-least-once: a handler
+/// reports its result with a grain call that is idempotent (it checks the grain's state or an operation id).
 /// </summary>
 public interface IActivity<in TPayload>
 {
@@ -14,9 +14,8 @@ public interface IActivity<in TPayload>
 
 /// <summary>What an activity run knows about itself.</summary>
 /// <param name="Grain">The grain that started the activity, to report back to.</param>
-/// <param name="Attempt">1 on the first run, higher on retries after a failure or a lost silo.</param>
-/// <param name="Cluster">The Orleans grain factory, when the activity runs on Orleans (<see cref="Engine.ActivityWorker"/>).</param>
-public sealed record ActivityRun(long Id, GrainId Grain, int Attempt, IGrainFactory Grains, Orleans.IGrainFactory? Cluster = null);
+/// <param name="Grains">The grain factory, to report back with.</param>
+public sealed record ActivityRun(GrainId Grain, Orleans.IGrainFactory Grains);
 
 /// <summary>Activity kinds known to this process: payload type to kind name and handler.</summary>
 public sealed class ActivityRegistry(IEnumerable<ActivityRegistration> registrations)

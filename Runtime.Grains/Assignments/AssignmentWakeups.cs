@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
-using Runtime.Grains.Delivery;
+using Runtime.Grains.Silos;
 
 namespace Runtime.Grains.Assignments;
 

@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
-using Runtime.Grains.Delivery;
+using Runtime.Grains.Silos;
 
 namespace Runtime.Grains.Caching;
 

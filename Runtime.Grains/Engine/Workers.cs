@@ -31,7 +31,7 @@ public sealed class ActivityWorker(ActivityRegistry activities) : Grain, IActivi
         var registration = activities.Find(kind) ?? throw new InvalidOperationException($"No activity '{kind}' is registered on this silo.");
         var value = System.Text.Json.JsonSerializer.Deserialize(payload, registration.PayloadType, GrainJson.Options)!;
         var handler = ServiceProvider.GetRequiredService(registration.HandlerType);
-        await registration.RunAsync(handler, value, new ActivityRun(0, new GrainId(ownerType, ownerKey), 1, null!, GrainFactory), CancellationToken.None);
+        await registration.RunAsync(handler, value, new ActivityRun(new GrainId(ownerType, ownerKey), GrainFactory), CancellationToken.None);
     }
 }
 

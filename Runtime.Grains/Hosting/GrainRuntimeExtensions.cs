@@ -7,17 +7,17 @@ using Runtime.Grains.Activities;
 using Runtime.Grains.Assignments;
 using Runtime.Grains.Blobs;
 using Runtime.Grains.Sources;
-using Runtime.Grains.Delivery;
+using Runtime.Grains.Silos;
 using Runtime.Grains.Storage;
 
 namespace Runtime.Grains.Hosting;
 
-/// <summary>Wires the grain runtime into a host.</summary>
+/// <summary>What Runtime's hosts share: the database, migrations and the services beside the grains.</summary>
 public static class GrainRuntimeExtensions
 {
     /// <summary>
-    /// What every process that calls grains needs: the data source (<c>ConnectionStrings:runtime</c>),
-    /// migrations at start-up, the registries and the grain factory.
+    /// What every Runtime process needs: the data source (<c>ConnectionStrings:runtime</c>), migrations
+    /// and the check of Orleans' queries at start-up, the activity registry, the assignment queue, blobs and git.
     /// </summary>
     public static IServiceCollection AddGrainRuntime(this IServiceCollection services, string applicationName)
     {
@@ -39,10 +39,7 @@ public static class GrainRuntimeExtensions
             services.Insert(0, ServiceDescriptor.Singleton<IHostedService, MigrationService>());
         }
         services.TryAddSingleton<Migrator>();
-        services.TryAddSingleton<GrainRegistry>();
         services.TryAddSingleton<ActivityRegistry>();
-        services.TryAddSingleton<GrainCallExecutor>();
-        services.TryAddSingleton<IGrainFactory, GrainFactory>();
         services.TryAddSingleton<AssignmentQueue>();
         services.TryAddSingleton<IBlobStore, PostgresBlobStore>();
         services.TryAddSingleton<GitFetcher>();
@@ -50,21 +47,17 @@ public static class GrainRuntimeExtensions
     }
 
     /// <summary>
-    /// What a silo adds: membership, the LISTEN/NOTIFY listener and the message, reminder and
-    /// activity loops, configured from <c>Runtime:Delivery</c>.
+    /// What a silo adds for its embedded agent: its identity and heartbeat in <c>silos</c> (configured
+    /// from <c>Runtime:Delivery</c>) and the LISTEN that wakes it when work is queued.
     /// </summary>
-    public static IServiceCollection AddGrainDelivery(this IServiceCollection services, string siloName)
+    public static IServiceCollection AddSiloMembership(this IServiceCollection services, string siloName)
     {
         services.AddOptions<DeliveryOptions>().BindConfiguration(DeliveryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton(new SiloIdentity(siloName));
         services.TryAddSingleton<DeliverySignals>();
-        // Membership first so that it stops last and releases whatever the loops still held.
         services.AddHostedService<SiloMembership>();
         services.AddSingleton<NotificationListener>();
         services.AddHostedService(sp => sp.GetRequiredService<NotificationListener>());
-        services.AddHostedService<MessagePump>();
-        services.AddHostedService<ReminderPump>();
-        services.AddHostedService<ActivityPump>();
         return services;
     }
 }

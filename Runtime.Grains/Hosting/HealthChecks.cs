@@ -2,7 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Runtime.Grains.Delivery;
+using Runtime.Grains.Silos;
 
 namespace Runtime.Grains.Hosting;
 

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Runtime.Grains.Delivery;
+using Runtime.Grains.Silos;
 
 namespace Runtime.Grains.Jobs;
 

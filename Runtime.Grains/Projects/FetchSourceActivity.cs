@@ -13,7 +13,7 @@ public sealed class FetchSourceActivity(GitFetcher fetcher, SecretCipher cipher,
 
     public async Task RunAsync(FetchSource payload, ActivityRun run, CancellationToken cancellationToken)
     {
-        var project = run.Cluster!.GetGrain<IProjectGrain>(payload.ProjectId);
+        var project = run.Grains.GetGrain<IProjectGrain>(payload.ProjectId);
         var privateKey = cipher.Decrypt(payload.EncryptedPrivateKey, DeployKeyContext(payload.ProjectId));
         FetchedRevision revision;
         try

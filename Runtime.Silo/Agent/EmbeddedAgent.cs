@@ -11,7 +11,7 @@ using Runtime.Execution.Templates;
 using Runtime.Grains;
 using Runtime.Grains.Assignments;
 using Runtime.Grains.Blobs;
-using Runtime.Grains.Delivery;
+using Runtime.Grains.Silos;
 using Runtime.Grains.Jobs;
 using Runtime.Grains.Projects;
 using Runtime.Grains.PythonEnvironments;

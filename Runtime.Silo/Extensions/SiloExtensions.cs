@@ -18,7 +18,7 @@ public static class SiloExtensions
 
         var name = builder.Configuration["Runtime:Silo:Name"] ?? $"silo-{Environment.ProcessId}";
         builder.Services.AddRuntimeGrains("runtime-" + name);
-        builder.Services.AddGrainDelivery(name);
+        builder.Services.AddSiloMembership(name);
         builder.AddRuntimeCluster();
         builder.Services.AddOptions<AgentOptions>().BindConfiguration(AgentOptions.Section);
         builder.Services.AddSingleton(sp => new VenvBuilder(Path.Combine(AgentOptions.DataDirectory(sp.GetRequiredService<IConfiguration>()), "venvs")));

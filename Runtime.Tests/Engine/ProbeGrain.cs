@@ -38,8 +38,8 @@ public interface IProbeGrain : Orleans.IGrainWithStringKey
 
     Task Worked(string value);
 
-    /// <summary>Queues an assignment for <paramref name="environment"/>; with <paramref name="refuse"/> the call then fails.</summary>
-    Task<Guid> Queue(string environment, bool refuse);
+    /// <summary>Queues an assignment of <paramref name="workload"/> for <paramref name="environment"/>; with <paramref name="refuse"/> the call then fails.</summary>
+    Task<Guid> Queue(string environment, string workload, bool refuse);
 
     [Orleans.Concurrency.ReadOnly]
     Task<ProbeView> View();
@@ -66,7 +66,7 @@ public sealed record ProbeWork(string Probe, string Value);
 public sealed class ProbeWorkActivity : Runtime.Grains.Activities.IActivity<ProbeWork>
 {
     public Task RunAsync(ProbeWork payload, Runtime.Grains.Activities.ActivityRun run, CancellationToken cancellationToken) =>
-        run.Cluster!.GetGrain<IProbeGrain>(payload.Probe).Worked(payload.Value);
+        run.Grains.GetGrain<IProbeGrain>(payload.Probe).Worked(payload.Value);
 }
 
 [GrainType("probe")]
@@ -103,9 +103,9 @@ public sealed class ProbeGrain([PersistentState("probe")] IPersistentState<Grain
         return Task.CompletedTask;
     }
 
-    public Task<Guid> Queue(string environment, bool refuse)
+    public Task<Guid> Queue(string environment, string workload, bool refuse)
     {
-        var id = Context.Assign(new AssignmentRequest(environment, "probe/" + Context.Id.Key, "probe", System.Text.Json.JsonSerializer.SerializeToElement(new { probe = true })));
+        var id = Context.Assign(new AssignmentRequest(environment, workload, "start", System.Text.Json.JsonSerializer.SerializeToElement(new { probe = Context.Id.Key })));
         State.Count++;
         if (refuse)
             throw new ConflictException("Refused", "The probe refuses after queueing work.");

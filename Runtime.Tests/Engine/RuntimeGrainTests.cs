@@ -9,30 +9,6 @@ using Xunit;
 
 namespace Runtime.Tests.Engine;
 
-/// <summary>A database, a grain-only silo and a client for the engine tests, shared by the class.</summary>
-public sealed class EngineCluster : IAsyncLifetime
-{
-    public TestDatabase Database { get; } = new();
-
-    public TestSilo Silo { get; private set; } = null!;
-
-    public TestClusterClient Cluster { get; private set; } = null!;
-
-    public async Task InitializeAsync()
-    {
-        await Database.InitializeAsync();
-        Silo = await TestSilo.StartGrainHostAsync(Database.ConnectionString, "silo-engine");
-        Cluster = await TestClusterClient.StartAsync(Database.ConnectionString);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await Cluster.DisposeAsync();
-        await Silo.DisposeAsync();
-        await Database.DisposeAsync();
-    }
-}
-
 /// <summary>Runtime's grain base on Orleans: a call is all or nothing, and what it emits takes effect after its state is written, once.</summary>
 public sealed class RuntimeGrainTests(EngineCluster engine) : IClassFixture<EngineCluster>
 {
@@ -192,11 +168,11 @@ public sealed class RuntimeGrainTests(EngineCluster engine) : IClassFixture<Engi
     public async Task An_assignment_becomes_claimable_once_the_state_is_written_and_never_when_the_call_fails()
     {
         var environment = "env-" + Guid.NewGuid();
-        var id = await Probe("p-queue-" + Guid.NewGuid()).Queue(environment, refuse: false);
+        var id = await Probe("p-queue-" + Guid.NewGuid()).Queue(environment, "w", refuse: false);
         await Eventually.Get(() => database.ScalarAsync<string>("SELECT status FROM assignments WHERE id = $1", id),
             s => s == "pending", TimeSpan.FromSeconds(10), "the assignment to be released");
 
-        await Assert.ThrowsAsync<ConflictException>(() => Probe("p-refused-" + Guid.NewGuid()).Queue(environment, refuse: true));
+        await Assert.ThrowsAsync<ConflictException>(() => Probe("p-refused-" + Guid.NewGuid()).Queue(environment, "w", refuse: true));
         Assert.Equal(0, await database.ScalarAsync<long>("SELECT count(*) FROM assignments WHERE environment_id = $1 AND status <> 'pending'", environment));
         Assert.Equal(1, await database.ScalarAsync<long>("SELECT count(*) FROM assignments WHERE environment_id = $1", environment));
     }

@@ -5,7 +5,7 @@ using Xunit;
 
 namespace Runtime.Tests.Infrastructure;
 
-/// <summary>A fresh, migrated database for one test class, and a grain client on it.</summary>
+/// <summary>A fresh, migrated database for one test class, and Runtime's services on it (stores, blobs, git).</summary>
 public sealed class TestDatabase : IAsyncLifetime
 {
     private ServiceProvider? _client;
@@ -16,7 +16,6 @@ public sealed class TestDatabase : IAsyncLifetime
 
     public IServiceProvider Services => _client!;
 
-    public IGrainFactory Grains => _client!.GetRequiredService<IGrainFactory>();
 
     public async Task InitializeAsync()
     {

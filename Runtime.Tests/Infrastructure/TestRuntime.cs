@@ -3,7 +3,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Runtime.Grains;
 using Runtime.Grains.Activities;
 using Runtime.Grains.Hosting;
-using Runtime.Tests.Grains;
 
 namespace Runtime.Tests.Infrastructure;
 
@@ -48,13 +47,11 @@ public static class TestRuntime
 
     public static IServiceCollection AddTestGrains(this IServiceCollection services)
     {
-        services.AddGrain<ICounterGrain, CounterGrain>("counter", "test_counters");
-        services.AddActivity<SlowWork, SlowWorkActivity>();
         services.AddActivity<Engine.ProbeWork, Engine.ProbeWorkActivity>();
         return services;
     }
 
-    /// <summary>A caller's services (no delivery loops) against <paramref name="connectionString"/>.</summary>
+    /// <summary>Runtime's services (stores, blobs, git) against <paramref name="connectionString"/>, without a silo.</summary>
     public static ServiceProvider Client(string connectionString, string applicationName = "runtime-tests")
     {
         var configuration = new ConfigurationBuilder()

@@ -19,7 +19,7 @@ public sealed class TestSilo : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public IGrainFactory Grains => _app.Services.GetRequiredService<IGrainFactory>();
+    public Orleans.IGrainFactory Grains => _app.Services.GetRequiredService<Orleans.IGrainFactory>();
 
     /// <param name="settings">Configuration that differs from <see cref="TestRuntime.FastDelivery"/> for this silo.</param>
     public static async Task<TestSilo> StartAsync(string connectionString, string name, IReadOnlyDictionary<string, string?>? settings = null)

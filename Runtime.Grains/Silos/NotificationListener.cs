@@ -2,12 +2,12 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
-namespace Runtime.Grains.Delivery;
+namespace Runtime.Grains.Silos;
 
 /// <summary>
-/// Holds one connection that LISTENs on the delivery channels and wakes the matching loop, so work
-/// committed anywhere in the cluster is picked up within milliseconds. When the connection drops
-/// the loops fall back to polling until it is back.
+/// Holds one connection that LISTENs for queued assignments and wakes the silo's embedded agent, so
+/// work queued anywhere in the cluster is picked up within milliseconds. When the connection drops
+/// the agent falls back to polling until it is back.
 /// </summary>
 public sealed partial class NotificationListener(
     NpgsqlDataSource dataSource,
@@ -22,8 +22,8 @@ public sealed partial class NotificationListener(
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) => ListeningConnection.RunAsync(
         dataSource,
-        [Channels.Messages, Channels.Reminders, Channels.Activities, Channels.Assignments],
-        e => Dispatch(e.Channel),
+        [Channels.Assignments],
+        _ => signals.Assignments.Set(),
         failures =>
         {
             if (failures > 0)
@@ -40,26 +40,7 @@ public sealed partial class NotificationListener(
         time,
         stoppingToken);
 
-    private void Dispatch(string channel)
-    {
-        switch (channel)
-        {
-            case Channels.Messages:
-                signals.Messages.Set();
-                break;
-            case Channels.Reminders:
-                signals.Reminders.Set();
-                break;
-            case Channels.Assignments:
-                signals.Assignments.Set();
-                break;
-            case Channels.Activities:
-                signals.Activities.Set();
-                break;
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Lost the notification connection (failure {Failures}); delivery falls back to polling until it is back")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Lost the notification connection (failure {Failures}); the agent falls back to polling until it is back")]
     private partial void LogListenFailed(Exception exception, int failures);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Notification connection restored after {Failures} failures")]

@@ -1,4 +1,4 @@
-namespace Runtime.Grains.Delivery;
+namespace Runtime.Grains.Silos;
 
 /// <summary>An auto-reset wake-up: a Set while nobody waits is kept for the next wait, so no notification is lost.</summary>
 public sealed class Signal
@@ -26,25 +26,13 @@ public sealed class Signal
     }
 }
 
-/// <summary>The wake-ups of this silo's delivery loops, set by LISTEN/NOTIFY.</summary>
+/// <summary>The wake-ups of this silo, set by LISTEN/NOTIFY.</summary>
 public sealed class DeliverySignals
 {
-    public Signal Messages { get; } = new();
-
-    public Signal Reminders { get; } = new();
-
-    public Signal Activities { get; } = new();
-
     /// <summary>Wakes the embedded agent when work for an environment is queued.</summary>
     public Signal Assignments { get; } = new();
 
-    public void SetAll()
-    {
-        Messages.Set();
-        Reminders.Set();
-        Activities.Set();
-        Assignments.Set();
-    }
+    public void SetAll() => Assignments.Set();
 }
 
 /// <summary>This silo process's identity in the membership table and on its claims.</summary>

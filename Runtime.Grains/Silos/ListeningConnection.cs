@@ -1,6 +1,6 @@
 using Npgsql;
 
-namespace Runtime.Grains.Delivery;
+namespace Runtime.Grains.Silos;
 
 /// <summary>
 /// One connection that LISTENs on some channels and is kept so: a dead connection surfaces within

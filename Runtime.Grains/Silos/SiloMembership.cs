@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
-namespace Runtime.Grains.Delivery;
+namespace Runtime.Grains.Silos;
 
 /// <summary>
 /// Keeps this silo in the membership table and watches the others: a silo whose heartbeat is older
@@ -86,10 +86,10 @@ public sealed partial class SiloMembership(
         if (dead.Count == 0)
             return 0;
 
-        var released = await ReleaseClaimsAsync(dead.Select(d => d.Id).ToArray(), now, cancellationToken);
         foreach (var (id, name) in dead)
             LogDeclaredDead(name, id, _options.SiloDeadAfter);
-        LogReleased(released);
+        // The agents of the others see it: the runs it claimed are lost (LostRuns), its apps adopted.
+        signals.Assignments.Set();
         return dead.Count;
     }
 
@@ -105,8 +105,7 @@ public sealed partial class SiloMembership(
                 command.Parameters.Add(new NpgsqlParameter { Value = now });
                 await command.ExecuteNonQueryAsync(cancellationToken);
             }
-            var released = await ReleaseClaimsAsync([silo.Id], now, cancellationToken);
-            LogLeft(silo.Name, released);
+            LogLeft(silo.Name);
         }
         catch (Exception e) when (e is NpgsqlException or OperationCanceledException)
         {
@@ -115,25 +114,7 @@ public sealed partial class SiloMembership(
         }
     }
 
-    private async Task<int> ReleaseClaimsAsync(Guid[] silos, DateTimeOffset now, CancellationToken ct)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
-        await using var batch = new NpgsqlBatch(connection)
-        {
-            BatchCommands =
-            {
-                Outbox.Command("UPDATE messages SET claimed_by = NULL, available_at = $2 WHERE claimed_by = ANY($1)", silos, now),
-                Outbox.Command("UPDATE reminders SET claimed_by = NULL, available_at = least(due_at, $2) WHERE claimed_by = ANY($1)", silos, now),
-                Outbox.Command("UPDATE activities SET claimed_by = NULL, available_at = $2 WHERE claimed_by = ANY($1)", silos, now),
-                Outbox.Command($"SELECT pg_notify('{Channels.Messages}', ''), pg_notify('{Channels.Reminders}', ''), pg_notify('{Channels.Activities}', '')"),
-            },
-        };
-        await batch.ExecuteNonQueryAsync(ct);
-        signals.SetAll();
-        return batch.BatchCommands.Cast<NpgsqlBatchCommand>().Take(3).Sum(c => c.RecordsAffected);
-    }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Silo {SiloName} had been declared dead (paused past the deadline); its claims went to other silos and it rejoins now")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Silo {SiloName} had been declared dead (paused past the deadline); its runs were given up as lost and it rejoins now")]
     private partial void LogRevived(string siloName);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Silo {SiloName} joined as {SiloId} (pid {Pid})")]
@@ -142,11 +123,8 @@ public sealed partial class SiloMembership(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Silo {SiloName} ({SiloId}) missed heartbeats for {DeadAfter}; declared dead")]
     private partial void LogDeclaredDead(string siloName, Guid siloId, TimeSpan deadAfter);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Released {Count} claims held by dead silos")]
-    private partial void LogReleased(int count);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Silo {SiloName} left the cluster and released {Count} claims")]
-    private partial void LogLeft(string siloName, int count);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Silo {SiloName} left")]
+    private partial void LogLeft(string siloName);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Silo {SiloName} could not record its departure")]
     private partial void LogLeaveFailed(Exception exception, string siloName);

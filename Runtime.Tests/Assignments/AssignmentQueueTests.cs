@@ -1,20 +1,29 @@
 using Microsoft.Extensions.DependencyInjection;
 using Runtime.Grains.Assignments;
-using Runtime.Tests.Grains;
+using Runtime.Tests.Engine;
 using Runtime.Tests.Infrastructure;
 using Xunit;
 
-namespace Runtime.Tests.GrainRuntime;
+namespace Runtime.Tests.Assignments;
 
-public sealed class AssignmentQueueTests(TestDatabase database) : IClassFixture<TestDatabase>
+/// <summary>The agents' side of the assignments a grain queued: claims by environment, leases, completion.</summary>
+public sealed class AssignmentQueueTests(EngineCluster engine) : IClassFixture<EngineCluster>
 {
-    private AssignmentQueue Queue => database.Services.GetRequiredService<AssignmentQueue>();
+    private AssignmentQueue Queue => engine.Database.Services.GetRequiredService<AssignmentQueue>();
+
+    // Queued by a grain, and claimable once its call's state is written.
+    private async Task<Guid> AssignAsync(string probe, string environment, string workload)
+    {
+        var id = await engine.Cluster.Client.GetGrain<IProbeGrain>(probe).Queue(environment, workload, refuse: false);
+        await Eventually.Get(() => Queue.StatusAsync(id), s => s == AssignmentStatus.Pending, TimeSpan.FromSeconds(10), "the assignment to be released");
+        return id;
+    }
 
     [Fact]
     public async Task Assignment_IsClaimedOnlyByAnAgentOfItsEnvironment()
     {
         var environment = "env-" + Guid.NewGuid();
-        var id = await database.Grains.Get<ICounterGrain>("assign-" + Guid.NewGuid()).AssignWork(environment, "w1");
+        var id = await AssignAsync("assign-" + Guid.NewGuid(), environment, "w1");
 
         Assert.Empty(await Queue.ClaimAsync("other-" + Guid.NewGuid(), "agent-x", 10, TimeSpan.FromSeconds(30)));
         var claimed = Assert.Single(await Queue.ClaimAsync(environment, "agent-a", 10, TimeSpan.FromSeconds(30)));
@@ -23,7 +32,7 @@ public sealed class AssignmentQueueTests(TestDatabase database) : IClassFixture<
         Assert.Equal("w1", claimed.WorkloadId);
         Assert.Equal("start", claimed.Kind);
         Assert.Equal(1, claimed.Attempt);
-        Assert.StartsWith("assign-", claimed.Spec.GetProperty("counter").GetString());
+        Assert.StartsWith("assign-", claimed.Spec.GetProperty("probe").GetString());
         Assert.Equal(AssignmentStatus.Claimed, await Queue.StatusAsync(id));
     }
 
@@ -31,9 +40,9 @@ public sealed class AssignmentQueueTests(TestDatabase database) : IClassFixture<
     public async Task ConcurrentClaims_NeverHandTheSameAssignmentToTwoAgents()
     {
         var environment = "env-" + Guid.NewGuid();
-        var counter = database.Grains.Get<ICounterGrain>("many-" + Guid.NewGuid());
+        var probe = "many-" + Guid.NewGuid();
         for (var i = 0; i < 30; i++)
-            await counter.AssignWork(environment, $"w{i}");
+            await AssignAsync(probe, environment, $"w{i}");
 
         var claims = await Task.WhenAll(Enumerable.Range(0, 6).Select(a => Queue.ClaimAsync(environment, $"agent-{a}", 10, TimeSpan.FromSeconds(30))));
         var ids = claims.SelectMany(c => c).Select(a => a.Id).ToList();
@@ -46,7 +55,7 @@ public sealed class AssignmentQueueTests(TestDatabase database) : IClassFixture<
     public async Task ExpiredLease_MakesTheAssignmentClaimableAgain()
     {
         var environment = "env-" + Guid.NewGuid();
-        var id = await database.Grains.Get<ICounterGrain>("lease-" + Guid.NewGuid()).AssignWork(environment, "w");
+        var id = await AssignAsync("lease-" + Guid.NewGuid(), environment, "w");
 
         Assert.Single(await Queue.ClaimAsync(environment, "agent-dead", 10, TimeSpan.FromMilliseconds(300)));
         Assert.Empty(await Queue.ClaimAsync(environment, "agent-live", 10, TimeSpan.FromSeconds(30)));
@@ -66,7 +75,7 @@ public sealed class AssignmentQueueTests(TestDatabase database) : IClassFixture<
     public async Task CompletedAssignment_IsNotClaimedAgain()
     {
         var environment = "env-" + Guid.NewGuid();
-        var id = await database.Grains.Get<ICounterGrain>("done-" + Guid.NewGuid()).AssignWork(environment, "w");
+        var id = await AssignAsync("done-" + Guid.NewGuid(), environment, "w");
         Assert.Single(await Queue.ClaimAsync(environment, "agent", 10, TimeSpan.FromMilliseconds(100)));
         Assert.True(await Queue.CompleteAsync(id, "agent", false, System.Text.Json.JsonSerializer.SerializeToElement(new { error = "boom" })));
         await Task.Delay(200);

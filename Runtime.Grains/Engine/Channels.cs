@@ -1,0 +1,11 @@
+namespace Runtime.Grains;
+
+/// <summary>The LISTEN/NOTIFY channels Runtime announces on.</summary>
+public static class Channels
+{
+    /// <summary>The queue (environment, or an agent's own) of each assignment made claimable: waiting agents wake.</summary>
+    public const string Assignments = "runtime_assignments";
+
+    /// <summary>"&lt;grain type&gt;/&lt;key&gt;" of each committed write of a grain whose table announces its changes (caches listen).</summary>
+    public const string Changes = "runtime_changes";
+}
