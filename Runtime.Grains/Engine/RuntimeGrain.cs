@@ -177,6 +177,12 @@ public abstract partial class RuntimeGrain<TState> : Grain, IIncomingGrainCallFi
             if (this is Reminders.IRemindable remindable)
                 await remindable.ReceiveReminder(name, new ReminderTick(name, stored.DueAt, now, next));
         }
+        // Whatever else it holds goes out now, even when this wake changed nothing: a sweep found it overdue,
+        // so its timer may be held up. The pass lets other calls in, like the timer's; what is already on
+        // its way is not sent twice.
+        PlanTimer();
+        if (record.Outbox.Any(m => m.DueAt <= now && !_delivered.Contains(m.Id) && !_inFlight.Contains(m.Id)))
+            _ = OnTimerAsync(CancellationToken.None);
     }
 
     private async Task DeleteAsync(CallContext context)
@@ -263,8 +269,17 @@ public abstract partial class RuntimeGrain<TState> : Grain, IIncomingGrainCallFi
             }
         }));
         var failed = outcomes.Contains(false);
-        if (_delivered.Count > 0 || record.Reminders.Values.Any(r => r.DueAt <= now))
-            await GrainFactory.GetGrain<IRuntimeGrain>(this.GetGrainId()).Wake();
+        try
+        {
+            if (_delivered.Count > 0 || record.Reminders.Values.Any(r => r.DueAt <= now))
+                await GrainFactory.GetGrain<IRuntimeGrain>(this.GetGrainId()).Wake();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The next tick tries again; until then the delivered messages are only remembered here.
+            LogWakeFailed(Logger, e, this.GetGrainId().ToString());
+            failed = true;
+        }
         PlanTimer(failed ? RetryDelay : null);
     }
 
@@ -338,6 +353,9 @@ public abstract partial class RuntimeGrain<TState> : Grain, IIncomingGrainCallFi
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Target}/{Key} refused the message {Method}: {Reason}")]
     private static partial void LogRefused(ILogger logger, string target, string key, string method, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{GrainId} could not record what it delivered; it tries again")]
+    private static partial void LogWakeFailed(ILogger logger, Exception exception, string grainId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Delivering {Method} to {Target}/{Key} failed; it is tried again")]
     private static partial void LogDeliveryFailed(ILogger logger, Exception exception, string target, string key, string method);

@@ -15,7 +15,7 @@ public sealed class AssignmentQueueTests(EngineCluster engine) : IClassFixture<E
     private async Task<Guid> AssignAsync(string probe, string environment, string workload)
     {
         var id = await engine.Cluster.Client.GetGrain<IProbeGrain>(probe).Queue(environment, workload, refuse: false);
-        await Eventually.Get(() => Queue.StatusAsync(id), s => s == AssignmentStatus.Pending, TimeSpan.FromSeconds(10), "the assignment to be released");
+        await Eventually.Get(() => Queue.StatusAsync(id), s => s == AssignmentStatus.Pending, TimeSpan.FromSeconds(20), "the assignment to be released");
         return id;
     }
 
