@@ -32,6 +32,10 @@ public abstract partial class RuntimeGrain<TState> : Grain, IIncomingGrainCallFi
     private readonly IPersistentState<GrainRecord<TState>> _record;
     private readonly HashSet<Guid> _delivered = [];
     private readonly HashSet<Guid> _inFlight = [];
+
+    // Messages in the record that is being written: not to be sent before the write has succeeded
+    // (the timer may run while a call awaits its write).
+    private readonly HashSet<Guid> _unwritten = [];
     private CallContext? _context;
     private IGrainTimer? _timer;
     private bool? _backstop;
@@ -123,6 +127,7 @@ public abstract partial class RuntimeGrain<TState> : Grain, IIncomingGrainCallFi
         var forgotten = record.Outbox.Where(m => _delivered.Contains(m.Id)).ToList();
         record.Outbox.RemoveAll(forgotten.Contains);
         record.Outbox.AddRange(context.Outbox);
+        _unwritten.UnionWith(context.Outbox.Select(m => m.Id));
         if (messageId is { } taken)
         {
             record.Seen.Add(taken);
@@ -137,6 +142,7 @@ public abstract partial class RuntimeGrain<TState> : Grain, IIncomingGrainCallFi
         }
         catch (Exception e)
         {
+            _unwritten.ExceptWith(context.Outbox.Select(m => m.Id));
             record.Outbox.RemoveAll(context.Outbox.Contains);
             record.Outbox.AddRange(forgotten);
             if (messageId is { } id)
@@ -144,6 +150,7 @@ public abstract partial class RuntimeGrain<TState> : Grain, IIncomingGrainCallFi
             Restore(before, reminders);
             throw UniqueViolation(e) ?? e;
         }
+        _unwritten.ExceptWith(context.Outbox.Select(m => m.Id));
         _delivered.ExceptWith(forgotten.Select(m => m.Id));
         await PlanBackstopAsync();
         PlanTimer();
@@ -181,7 +188,7 @@ public abstract partial class RuntimeGrain<TState> : Grain, IIncomingGrainCallFi
         // so its timer may be held up. The pass lets other calls in, like the timer's; what is already on
         // its way is not sent twice.
         PlanTimer();
-        if (record.Outbox.Any(m => m.DueAt <= now && !_delivered.Contains(m.Id) && !_inFlight.Contains(m.Id)))
+        if (record.Outbox.Any(m => m.DueAt <= now && !_delivered.Contains(m.Id) && !_inFlight.Contains(m.Id) && !_unwritten.Contains(m.Id)))
             _ = OnTimerAsync(CancellationToken.None);
     }
 
@@ -226,7 +233,7 @@ public abstract partial class RuntimeGrain<TState> : Grain, IIncomingGrainCallFi
     private void PlanTimer(TimeSpan? atLeast = null)
     {
         var record = _record.State;
-        var times = record.Outbox.Where(m => !_delivered.Contains(m.Id) && !_inFlight.Contains(m.Id)).Select(m => m.DueAt)
+        var times = record.Outbox.Where(m => !_delivered.Contains(m.Id) && !_inFlight.Contains(m.Id) && !_unwritten.Contains(m.Id)).Select(m => m.DueAt)
             .Concat(record.Reminders.Values.Select(r => r.DueAt)).ToList();
         if (_delivered.Count > 0)
             times.Add(DateTimeOffset.MinValue);
@@ -253,7 +260,7 @@ public abstract partial class RuntimeGrain<TState> : Grain, IIncomingGrainCallFi
         var record = _record.State;
         // All at once, so that one slow receiver (an activity, a grain whose silo just died) holds up no other
         // message; a timer planned again while these are on their way must not send them twice.
-        var due = record.Outbox.Where(m => m.DueAt <= now && !_delivered.Contains(m.Id) && _inFlight.Add(m.Id)).ToList();
+        var due = record.Outbox.Where(m => m.DueAt <= now && !_delivered.Contains(m.Id) && !_unwritten.Contains(m.Id) && _inFlight.Add(m.Id)).ToList();
         var outcomes = await Task.WhenAll(due.Select(async message =>
         {
             try
