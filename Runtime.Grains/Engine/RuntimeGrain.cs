@@ -20,11 +20,7 @@ namespace Runtime.Grains.Engine;
 /// </summary>
 public abstract partial class RuntimeGrain<TState> : Grain, IIncomingGrainCallFilter, Orleans.IRemindable, IRuntimeGrain where TState : class, new()
 {
-    internal const string MessageIdKey = "runtime.message";
     internal const string BackstopReminder = "runtime-wake";
-
-    /// <summary>The service key of a clock for the grains alone (Orleans keeps its own).</summary>
-    public const string ClockKey = "runtime-grains";
     private const int SeenKept = 200;
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan BackstopPeriod = TimeSpan.FromMinutes(1);
@@ -58,8 +54,8 @@ public abstract partial class RuntimeGrain<TState> : Grain, IIncomingGrainCallFi
 
     private ILogger Logger => ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger(GetType());
 
-    /// <summary>The clock of Runtime's grains: a keyed <see cref="TimeProvider"/> (<see cref="ClockKey"/>) when a test sets one, else the host's.</summary>
-    private TimeProvider TimeProvider => ServiceProvider.GetKeyedService<TimeProvider>(ClockKey) ?? ServiceProvider.GetService<TimeProvider>() ?? TimeProvider.System;
+    /// <summary>The clock of Runtime's grains: a keyed <see cref="TimeProvider"/> (<see cref="GrainKeys.Clock"/>) when a test sets one, else the host's.</summary>
+    private TimeProvider TimeProvider => ServiceProvider.GetKeyedService<TimeProvider>(GrainKeys.Clock) ?? ServiceProvider.GetService<TimeProvider>() ?? TimeProvider.System;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -76,9 +72,9 @@ public abstract partial class RuntimeGrain<TState> : Grain, IIncomingGrainCallFi
             await call.Invoke();
             return;
         }
-        var messageId = RequestContext.Get(MessageIdKey) as Guid?;
+        var messageId = RequestContext.Get(GrainKeys.MessageId) as Guid?;
         // Not passed on to the calls this one makes.
-        RequestContext.Remove(MessageIdKey);
+        RequestContext.Remove(GrainKeys.MessageId);
         if (messageId is { } seen && _record.State.Seen.Contains(seen))
         {
             // Taken before: answered without running again (message methods return nothing).
@@ -307,7 +303,7 @@ public abstract partial class RuntimeGrain<TState> : Grain, IIncomingGrainCallFi
     {
         try
         {
-            RequestContext.Set(MessageIdKey, message.Id);
+            RequestContext.Set(GrainKeys.MessageId, message.Id);
             await GrainInterfaces.DeliverAsync(GrainFactory, message);
             return true;
         }
@@ -324,7 +320,7 @@ public abstract partial class RuntimeGrain<TState> : Grain, IIncomingGrainCallFi
         }
         finally
         {
-            RequestContext.Remove(MessageIdKey);
+            RequestContext.Remove(GrainKeys.MessageId);
         }
     }
 

@@ -27,7 +27,7 @@ public sealed class ActivityWorker(ActivityRegistry activities) : Grain, IActivi
     public async Task Run(string kind, string payload, string ownerType, string ownerKey)
     {
         // The handler's reports are calls of their own, not this message delivered again.
-        Orleans.Runtime.RequestContext.Remove(RuntimeGrain<object>.MessageIdKey);
+        Orleans.Runtime.RequestContext.Remove(GrainKeys.MessageId);
         var registration = activities.Find(kind) ?? throw new InvalidOperationException($"No activity '{kind}' is registered on this silo.");
         var value = System.Text.Json.JsonSerializer.Deserialize(payload, registration.PayloadType, GrainJson.Options)!;
         var handler = ServiceProvider.GetRequiredService(registration.HandlerType);

@@ -56,7 +56,7 @@ public sealed class TestSilo : IAsyncDisposable
         if (settings is not null)
             builder.Configuration.AddInMemoryCollection(settings);
         if (clock is not null)
-            builder.Services.AddKeyedSingleton(Runtime.Grains.Engine.RuntimeGrain<object>.ClockKey, clock);
+            builder.Services.AddKeyedSingleton(Runtime.Grains.Engine.GrainKeys.Clock, clock);
         builder.Services.AddSingleton<Orleans.Runtime.IFatalErrorHandler, TestFatalErrors>();
         builder.Services.AddRuntimeGrains("runtime-" + name);
         builder.Services.AddTestGrains();
