@@ -25,6 +25,9 @@ public abstract partial class RuntimeGrain<TState> : Grain, IIncomingGrainCallFi
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan BackstopPeriod = TimeSpan.FromMinutes(1);
 
+    // A never-written grain's state, to tell a call that left it so (computed once per state type, not per call).
+    private static readonly string NewStateJson = JsonSerializer.Serialize(new TState(), GrainJson.Options);
+
     private readonly IPersistentState<GrainRecord<TState>> _record;
     private readonly HashSet<Guid> _delivered = [];
     private readonly HashSet<Guid> _inFlight = [];
@@ -113,7 +116,7 @@ public abstract partial class RuntimeGrain<TState> : Grain, IIncomingGrainCallFi
         if (messageId is null && !emitted && !_recordChanged && after == before)
             return;
         // A late message to a grain that was never written (or was deleted) must not bring it back.
-        if (!existed && !emitted && after == JsonSerializer.Serialize(new TState(), GrainJson.Options))
+        if (!existed && !emitted && after == NewStateJson)
         {
             Restore(before, reminders);
             return;
