@@ -12,6 +12,10 @@ public sealed class ClusterTests(TestDatabase database) : IClassFixture<TestData
     // Orleans' status for a silo that is serving.
     private const int Active = 3;
 
+    // The silo processes of one test form a cluster of their own: silos an earlier test stopped without
+    // leaving still look Active in the shared database, and a silo joining them waits to reach them first.
+    private readonly string _clusterId = "test-" + Guid.NewGuid().ToString("N");
+
     [Fact]
     public async Task Two_silos_join_one_cluster_within_seconds_and_serve_grain_calls()
     {
@@ -54,6 +58,7 @@ public sealed class ClusterTests(TestDatabase database) : IClassFixture<TestData
 
         var key = "tally-" + Guid.NewGuid();
         var environment = TestRuntime.ChildEnvironment(database.ConnectionString);
+        environment["Orleans__ClusterId"] = _clusterId;
         await using var first = TestProcess.Start("tally-1", ["tally", key, "100", "16"], environment);
         await using var second = TestProcess.Start("tally-2", ["tally", key, "100", "16"], environment);
         Assert.Equal(0, await first.WaitForExitAsync(TimeSpan.FromSeconds(60)));
@@ -69,7 +74,7 @@ public sealed class ClusterTests(TestDatabase database) : IClassFixture<TestData
         await using var siloA = StartSilo("silo-k1", out var portA);
         await using var siloB = StartSilo("silo-k2", out var portB);
         await WaitForActiveSilosAsync(2);
-        await using var cluster = await TestClusterClient.StartAsync(database.ConnectionString);
+        await using var cluster = await TestClusterClient.StartAsync(database.ConnectionString, _clusterId);
         var tally = cluster.Client.GetGrain<ITallyGrain>("tally-" + Guid.NewGuid());
         await tally.Increment();
 
@@ -156,10 +161,11 @@ public sealed class ClusterTests(TestDatabase database) : IClassFixture<TestData
         return database.StartSiloProcess(name, new Dictionary<string, string>
         {
             ["Orleans__Endpoints__SiloPort"] = siloPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Orleans__ClusterId"] = _clusterId,
         });
     }
 
     private Task WaitForActiveSilosAsync(int count) => Eventually.Get(
-        () => database.ScalarAsync<long>("SELECT count(*) FROM orleans_membership WHERE status = $1", Active),
+        () => database.ScalarAsync<long>("SELECT count(*) FROM orleans_membership WHERE status = $1 AND deployment_id = $2", Active, _clusterId),
         n => n >= count, TimeSpan.FromSeconds(30), $"{count} active silos");
 }

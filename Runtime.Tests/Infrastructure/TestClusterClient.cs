@@ -16,11 +16,14 @@ public sealed class TestClusterClient : IAsyncDisposable
 
     public IClusterClient Client => _host.Services.GetRequiredService<IClusterClient>();
 
-    public static async Task<TestClusterClient> StartAsync(string connectionString)
+    /// <param name="clusterId">The cluster to join, when not the default one.</param>
+    public static async Task<TestClusterClient> StartAsync(string connectionString, string? clusterId = null)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Configuration.AddClusterDefaults(silo: false);
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["ConnectionStrings:runtime"] = connectionString });
+        if (clusterId is not null)
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Orleans:ClusterId"] = clusterId });
         builder.UseOrleansClient(client => client.AddActivityPropagation());
         var host = builder.Build();
         await host.StartAsync();
