@@ -33,6 +33,9 @@ public sealed class CallContext
     /// <summary>Reminders registered (a schedule) or removed (null) by this call, in order.</summary>
     internal List<(string Name, Reminders.ReminderSchedule? Schedule)> ReminderChanges { get; } = [];
 
+    /// <summary>Rows of the grain's own tables, written in order with its state.</summary>
+    internal List<RowWrite> Rows { get; } = [];
+
     internal bool Deleted { get; private set; }
 
     /// <summary>Registers (or replaces) this grain's reminder <paramref name="name"/>; it fires as a call to <see cref="Reminders.IRemindable.ReceiveReminder"/>.</summary>
@@ -79,10 +82,35 @@ public sealed class CallContext
     public void DeleteState() => Deleted = true;
 
     /// <summary>
-    /// A command on the runtime database, for the grain's own tables and lookups. It runs at once, on its
-    /// own: a failure of the call after it does not undo it, so what it writes must be safe to repeat.
+    /// Inserts a row into a table this grain's state owns (such as a job's <c>runs</c>), in the same
+    /// statement as the call's state: a call that fails, or a silo that dies before the write, leaves
+    /// no row. <paramref name="values"/> maps column names to values; columns left out get NULL.
+    /// </summary>
+    public void InsertRow(string table, IEnumerable<KeyValuePair<string, object?>> values) => Rows.Add(new RowWrite(table, "insert", Columns(values)));
+
+    /// <summary>Updates the columns <paramref name="values"/> names of the row <paramref name="id"/>, with the call's state (as <see cref="InsertRow"/>).</summary>
+    public void UpdateRow(string table, Guid id, IEnumerable<KeyValuePair<string, object?>> values)
+    {
+        var columns = Columns(values);
+        columns["id"] = JsonValue.Create(id);
+        Rows.Add(new RowWrite(table, "update", columns));
+    }
+
+    /// <summary>
+    /// A command on the runtime database, for lookups the grain's state does not hold. It runs at once,
+    /// on its own, and what it changes stays when the call fails afterwards: only what must be decided
+    /// at once (withdrawing an unclaimed assignment) writes through it. A grain's own rows go with its
+    /// state (<see cref="InsertRow"/>), its assignments with <see cref="Assign"/>.
     /// </summary>
     public NpgsqlCommand CreateCommand(string sql) => _dataSource.CreateCommand(sql);
+
+    private static JsonObject Columns(IEnumerable<KeyValuePair<string, object?>> values)
+    {
+        var columns = new JsonObject();
+        foreach (var (column, value) in values)
+            columns[column] = value is null ? null : JsonSerializer.SerializeToNode(value, value.GetType(), GrainJson.Options);
+        return columns;
+    }
 
     internal void Record(Type target, string key, MethodInfo method, object?[] args, DateTimeOffset dueAt)
     {

@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using Orleans;
 
 namespace Runtime.Grains.Engine;
@@ -5,7 +7,8 @@ namespace Runtime.Grains.Engine;
 /// <summary>
 /// What a <see cref="RuntimeGrain{TState}"/> stores: its state, the messages it has yet to deliver and
 /// the ids of the messages it last received. The state goes to the table's <c>state</c> column (the
-/// one its generated columns read), the rest to <c>meta</c> (migration 0012).
+/// one its generated columns read), the rest to <c>meta</c> (migration 0012); the rows are written
+/// by the same statement and not kept (migration 0017).
 /// </summary>
 public sealed class GrainRecord<TState> where TState : class, new()
 {
@@ -19,7 +22,16 @@ public sealed class GrainRecord<TState> where TState : class, new()
 
     /// <summary>The grain's reminders by name: when each is next due, and its schedule.</summary>
     public Dictionary<string, StoredReminder> Reminders { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Rows of the grain's own tables to write with this state (<see cref="CallContext.InsertRow"/>); null between writes.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public List<RowWrite>? Rows { get; set; }
 }
+
+/// <summary>A row of a table the grain owns (migration 0017's <c>grain_row_tables</c>), inserted or updated by its <c>id</c> column.</summary>
+/// <param name="Op"><c>insert</c> or <c>update</c>.</param>
+/// <param name="Values">Column name to value; an update sets only these columns.</param>
+public sealed record RowWrite(string Table, string Op, JsonObject Values);
 
 /// <summary>A reminder as its grain's record keeps it (<see cref="Reminders.ReminderSchedule"/> as JSON).</summary>
 public sealed record StoredReminder(string Schedule, DateTimeOffset DueAt);

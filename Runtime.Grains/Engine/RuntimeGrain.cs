@@ -69,6 +69,13 @@ public abstract partial class RuntimeGrain<TState> : Grain, IIncomingGrainCallFi
 
     async Task IIncomingGrainCallFilter.Invoke(IIncomingGrainCallContext call)
     {
+        if (IsTimerTick(call))
+        {
+            // The delivery timer interleaves with calls: it must neither take their context nor write
+            // the state they are changing (it changes none itself).
+            await call.Invoke();
+            return;
+        }
         _context = NewContext();
         if (IsReadOnly(call))
         {
@@ -112,7 +119,7 @@ public abstract partial class RuntimeGrain<TState> : Grain, IIncomingGrainCallFi
                 _record.State.Reminders[name] = new StoredReminder(schedule.ToJson(), schedule.FirstDue(context.Now));
         }
         var after = JsonSerializer.Serialize(State, GrainJson.Options);
-        var emitted = context.Outbox.Count > 0 || context.ReminderChanges.Count > 0;
+        var emitted = context.Outbox.Count > 0 || context.ReminderChanges.Count > 0 || context.Rows.Count > 0;
         if (messageId is null && !emitted && !_recordChanged && after == before)
             return;
         // A late message to a grain that was never written (or was deleted) must not bring it back.
@@ -133,6 +140,7 @@ public abstract partial class RuntimeGrain<TState> : Grain, IIncomingGrainCallFi
             if (record.Seen.Count > SeenKept)
                 record.Seen.RemoveRange(0, record.Seen.Count - SeenKept);
         }
+        record.Rows = context.Rows.Count > 0 ? context.Rows : null;
         try
         {
             // Held until the state that emitted them is written; released by the outbox after.
@@ -141,6 +149,7 @@ public abstract partial class RuntimeGrain<TState> : Grain, IIncomingGrainCallFi
         }
         catch (Exception e)
         {
+            record.Rows = null;
             _unwritten.ExceptWith(context.Outbox.Select(m => m.Id));
             record.Outbox.RemoveAll(context.Outbox.Contains);
             record.Outbox.AddRange(forgotten);
@@ -149,6 +158,7 @@ public abstract partial class RuntimeGrain<TState> : Grain, IIncomingGrainCallFi
             Restore(before, reminders);
             throw UniqueViolation(e) ?? e;
         }
+        record.Rows = null;
         _unwritten.ExceptWith(context.Outbox.Select(m => m.Id));
         _delivered.ExceptWith(forgotten.Select(m => m.Id));
         await PlanBackstopAsync();
@@ -195,6 +205,19 @@ public abstract partial class RuntimeGrain<TState> : Grain, IIncomingGrainCallFi
     {
         var pending = _record.State.Outbox.Where(m => !_delivered.Contains(m.Id)).Concat(context.Outbox).ToList();
         await HoldAssignmentsAsync(context);
+        if (_record.RecordExists && context.Rows.Count > 0)
+        {
+            // The delete statement carries no document: the rows go with a last write of the state first.
+            _record.State.Rows = context.Rows;
+            try
+            {
+                await _record.WriteStateAsync();
+            }
+            finally
+            {
+                _record.State.Rows = null;
+            }
+        }
         if (_record.RecordExists)
             await _record.ClearStateAsync();
         _record.State = new GrainRecord<TState>();
@@ -338,6 +361,10 @@ public abstract partial class RuntimeGrain<TState> : Grain, IIncomingGrainCallFi
 
     private static string KeyOf(Orleans.Runtime.GrainId id) =>
         id.TryGetGuidKey(out var guid, out _) ? guid.ToString("D") : id.Key.ToString()!;
+
+    // Orleans delivers grain timer ticks through the call filters, as calls of an internal interface.
+    private static bool IsTimerTick(IIncomingGrainCallContext call) =>
+        call.Request.GetInterfaceType().FullName == "Orleans.Runtime.IGrainTimerInvoker";
 
     private static bool IsReadOnly(IIncomingGrainCallContext call) =>
         call.InterfaceMethod?.GetCustomAttributes(typeof(Orleans.Concurrency.ReadOnlyAttribute), inherit: true).Length > 0;

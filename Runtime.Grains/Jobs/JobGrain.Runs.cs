@@ -45,8 +45,7 @@ public sealed partial class JobGrain
             JsonSerializer.SerializeToElement(spec, GrainJson.Options)));
         run.Status = QueuedStatus(run);
         await WatchStartAsync(run);
-        await UpdateRowAsync(run, "revision = $3, warning = $4, configuration_version = $5", spec.Revision, (object?)warning ?? DBNull.Value,
-            (object?)spec.Configuration?.Version ?? DBNull.Value);
+        UpdateRow(run, ("revision", spec.Revision), ("warning", warning), ("configuration_version", spec.Configuration?.Version));
     }
 
     public async Task StartDeadline(Guid runId)
@@ -75,12 +74,14 @@ public sealed partial class JobGrain
             await EndAsync(run, run.CancelRequested ? RunStatus.Cancelled : RunStatus.Failed, null, run.CancelRequested ? "cancelled" : reason);
     }
 
-    public async Task RunStarted(Guid runId, string tokenHash)
+    public Task RunStarted(Guid runId, string tokenHash)
     {
-        if (!Exists || State.Active.FirstOrDefault(r => r.Id == runId) is not { Status: RunStatus.Pending or RunStatus.Starting } run)
-            return;
-        run.Status = RunStatus.Running;
-        await UpdateRowAsync(run, "started_at = $3, token_hash = $4", Context.Now, tokenHash);
+        if (Exists && State.Active.FirstOrDefault(r => r.Id == runId) is { Status: RunStatus.Pending or RunStatus.Starting } run)
+        {
+            run.Status = RunStatus.Running;
+            UpdateRow(run, ("started_at", Context.Now), ("token_hash", tokenHash));
+        }
+        return Task.CompletedTask;
     }
 
     public async Task RunEnded(Guid runId, int exitCode, string? stopReason, string? lastLines)
@@ -104,15 +105,12 @@ public sealed partial class JobGrain
             Id = Guid.CreateVersion7(Context.Now), Number = ++State.LastNumber, Trigger = trigger, Status = RunStatus.Pending, Attempt = attempt, RetryOf = retryOf,
         };
         State.Active.Add(run);
-        await using (var insert = Context.CreateCommand("""
-            INSERT INTO runs (id, job_id, workspace_id, number, trigger, status, created_at, scheduled_for, attempt, retry_of)
-            VALUES ($1, $2, $3, $4, $5, 'Pending', $6, $7, $8, $9)
-            """))
+        Context.InsertRow("runs", new Dictionary<string, object?>
         {
-            Add(insert, run.Id, Context.Id.Key, State.WorkspaceId.ToString("D"), run.Number, trigger, Context.Now, (object?)scheduledFor ?? DBNull.Value,
-                attempt, (object?)retryOf ?? DBNull.Value);
-            await insert.ExecuteNonQueryAsync();
-        }
+            ["id"] = run.Id, ["job_id"] = Context.Id.Key, ["workspace_id"] = State.WorkspaceId.ToString("D"), ["number"] = run.Number,
+            ["trigger"] = trigger, ["status"] = nameof(RunStatus.Pending), ["created_at"] = Context.Now, ["scheduled_for"] = scheduledFor,
+            ["attempt"] = attempt, ["retry_of"] = retryOf,
+        });
         // The project owns the source and the settings: it builds the run's spec and queues it for an agent.
         await Context.Send<IProjectGrain>(State.ProjectId).StartRun(new RunRequest(Guid.Parse(Context.Id.Key), run.Id, State.Path, State.TimeLimit,
             State.Interactive ? new AppServe(State.AppType, State.BasePath!) : null));
@@ -141,7 +139,7 @@ public sealed partial class JobGrain
             State.LastFailure = status == RunStatus.Failed ? reason : null;
             State.LastFailureAt = status == RunStatus.Failed ? Context.Now : null;
         }
-        await UpdateRowAsync(run, "ended_at = $3, exit_code = $4, reason = $5", Context.Now, (object?)exitCode ?? DBNull.Value, (object?)reason ?? DBNull.Value);
+        UpdateRow(run, ("ended_at", Context.Now), ("exit_code", exitCode), ("reason", reason));
         if (status == RunStatus.Failed && run.Attempt <= State.Retries && !run.CancelRequested)
         {
             // Tried again after the delay, doubling with each attempt.
@@ -164,12 +162,9 @@ public sealed partial class JobGrain
         }
     }
 
-    private async Task UpdateRowAsync(ActiveRun run, string set, params object[] values)
-    {
-        await using var update = Context.CreateCommand($"UPDATE runs SET status = $2, {set} WHERE id = $1");
-        Add(update, [run.Id, run.Status.ToString(), .. values]);
-        await update.ExecuteNonQueryAsync();
-    }
+    // The run's row changes with the job's state (the row's status is the run's).
+    private void UpdateRow(ActiveRun run, params (string Column, object? Value)[] values) =>
+        Context.UpdateRow("runs", run.Id, values.Select(v => KeyValuePair.Create(v.Column, v.Value)).Prepend(KeyValuePair.Create("status", (object?)run.Status.ToString())));
 
     private async Task<RunStatus?> StatusOfEndedAsync(Guid runId)
     {

@@ -73,8 +73,7 @@ public sealed partial class JobGrain
             JsonSerializer.SerializeToElement(spec, GrainJson.Options)));
         run.Status = QueuedStatus(run);
         await WatchStartAsync(run);
-        await UpdateRowAsync(run, "revision = $3, warning = $4, configuration_version = $5", spec.Revision, (object?)warning ?? DBNull.Value,
-            (object?)spec.Configuration?.Version ?? DBNull.Value);
+        UpdateRow(run, ("revision", spec.Revision), ("warning", warning), ("configuration_version", spec.Configuration?.Version));
     }
 
     public async Task WorkloadReady(Guid assignmentId, string address)
@@ -86,7 +85,7 @@ public sealed partial class JobGrain
         State.LastActivityAt = Context.Now;
         State.LastFailure = null;
         State.LastFailureAt = null;
-        await UpdateRowAsync(run, "started_at = $3", Context.Now);
+        UpdateRow(run, ("started_at", Context.Now));
         await Context.SendAt<IJobGrain>(Guid.Parse(Context.Id.Key), Context.Now + State.IdleTimeout).IdleCheck(run.Id);
     }
 
@@ -96,10 +95,11 @@ public sealed partial class JobGrain
             await EndAsync(run, run.CancelRequested ? RunStatus.Cancelled : RunStatus.Failed, null, run.CancelRequested ? "cancelled" : reason);
     }
 
-    public async Task WorkloadRestarted(Guid assignmentId, string reason)
+    public Task WorkloadRestarted(Guid assignmentId, string reason)
     {
         if (Exists && RunOf(assignmentId) is { } run)
-            await UpdateRowAsync(run, "warning = $3", $"Restarted at {Context.Now:u} because {reason}.");
+            UpdateRow(run, ("warning", $"Restarted at {Context.Now:u} because {reason}."));
+        return Task.CompletedTask;
     }
 
     /// <summary>Stopped as asked: idle (Completed), or cancelled; also a batch run cancelled before its process started.</summary>

@@ -41,6 +41,9 @@ public interface IProbeGrain : Orleans.IGrainWithStringKey
     /// <summary>Queues an assignment of <paramref name="workload"/> for <paramref name="environment"/>; with <paramref name="refuse"/> the call then fails.</summary>
     Task<Guid> Queue(string environment, string workload, bool refuse);
 
+    /// <summary>Counts, and writes row <paramref name="id"/> of <paramref name="table"/> with <paramref name="note"/> (inserted, or updated when <paramref name="update"/>); with <paramref name="refuse"/> the call then fails.</summary>
+    Task Note(string table, Guid id, string note, bool update, bool refuse);
+
     [Orleans.Concurrency.ReadOnly]
     Task<ProbeView> View();
 }
@@ -110,6 +113,18 @@ public sealed class ProbeGrain([PersistentState("probe")] IPersistentState<Grain
         if (refuse)
             throw new ConflictException("Refused", "The probe refuses after queueing work.");
         return Task.FromResult(id);
+    }
+
+    public Task Note(string table, Guid id, string note, bool update, bool refuse)
+    {
+        State.Count++;
+        if (update)
+            Context.UpdateRow(table, id, new Dictionary<string, object?> { ["note"] = note });
+        else
+            Context.InsertRow(table, new Dictionary<string, object?> { ["id"] = id, ["probe"] = Context.Id.Key, ["note"] = note, ["noted_at"] = Context.Now });
+        if (refuse)
+            throw new ConflictException("Refused", "The probe refuses after writing a row.");
+        return Task.CompletedTask;
     }
 
     public Task<ProbeView> View() => Task.FromResult(new ProbeView(State.Count, State.Ticks, State.Worked));

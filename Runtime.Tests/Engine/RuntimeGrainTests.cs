@@ -38,6 +38,46 @@ public sealed class RuntimeGrainTests(EngineCluster engine) : IClassFixture<Engi
     }
 
     [Fact]
+    public async Task A_row_the_grain_owns_is_written_with_its_state_and_never_by_a_call_that_fails()
+    {
+        await OwnProbeRowsAsync();
+        var key = "p-rows-" + Guid.NewGuid();
+        var id = Guid.NewGuid();
+
+        await Assert.ThrowsAsync<ConflictException>(() => Probe(key).Note("probe_rows", id, "refused", update: false, refuse: true));
+        Assert.Equal(0, await database.ScalarAsync<long>("SELECT count(*) FROM probe_rows WHERE id = $1", id));
+
+        await Probe(key).Note("probe_rows", id, "first", update: false, refuse: false);
+        await Probe(key).Note("probe_rows", id, "second", update: true, refuse: false);
+        await Assert.ThrowsAsync<ConflictException>(() => Probe(key).Note("probe_rows", id, "refused", update: true, refuse: true));
+
+        Assert.Equal("second", await database.ScalarAsync<string>("SELECT note FROM probe_rows WHERE id = $1 AND probe = $2 AND noted_at IS NOT NULL", id, key));
+        Assert.Equal(2, await Probe(key).Count());
+        // The rows are written, not kept in the record.
+        Assert.False(await database.ScalarAsync<bool>("SELECT meta ? 'rows' FROM grain_states WHERE key = $1", "probe/" + key));
+    }
+
+    [Fact]
+    public async Task A_call_that_writes_rows_of_a_table_its_grain_does_not_own_fails_and_writes_nothing()
+    {
+        await OwnProbeRowsAsync();
+        var key = "p-foreign-" + Guid.NewGuid();
+        await Probe(key).Add(1);
+
+        // The storage refuses the whole write ("grain state probe may not write rows of runs").
+        await Assert.ThrowsAnyAsync<Exception>(() => Probe(key).Note("runs", Guid.NewGuid(), "not mine", update: false, refuse: false));
+
+        Assert.Equal(1, await Probe(key).Count());
+        Assert.Equal(1, await Probe(key).Add(0));
+    }
+
+    // The probe's own table: a test's, given to the probe's state as a migration gives a grain's.
+    private Task OwnProbeRowsAsync() => database.ExecuteAsync("""
+        CREATE TABLE IF NOT EXISTS probe_rows (id uuid PRIMARY KEY, probe text NOT NULL, note text NOT NULL, noted_at timestamptz NOT NULL);
+        INSERT INTO grain_row_tables (state_name, table_name) VALUES ('probe', 'probe_rows') ON CONFLICT DO NOTHING;
+        """);
+
+    [Fact]
     public async Task A_sent_message_is_delivered_after_the_sender_wrote_its_state()
     {
         var target = "p-target-" + Guid.NewGuid();
