@@ -180,18 +180,22 @@ public abstract partial class RuntimeGrain<TState> : Grain, IIncomingGrainCallFi
         // Forgotten now; should the write fail, a second delivery of one of them is skipped by its receiver.
         _delivered.Clear();
         var now = TimeProvider.GetUtcNow();
+        var replay = ServiceProvider.GetService<Microsoft.Extensions.Options.IOptions<ReminderOptions>>()?.Value ?? new ReminderOptions();
         foreach (var (name, stored) in record.Reminders.Where(r => r.Value.DueAt <= now).OrderBy(r => r.Value.DueAt).ToList())
         {
             var schedule = ReminderSchedule.FromJson(stored.Schedule);
-            // Ticks missed meanwhile collapse into this one, due at the first of them.
-            var next = schedule.NextDue(stored.DueAt, now);
-            if (next is { } due)
-                record.Reminders[name] = stored with { DueAt = due };
-            else
-                record.Reminders.Remove(name);
-            _recordChanged = true;
-            if (this is Reminders.IRemindable remindable)
-                await remindable.ReceiveReminder(name, new ReminderTick(name, stored.DueAt, now, next));
+            var ticks = DueTicks(schedule, stored.DueAt, now, replay);
+            for (var i = 0; i < ticks.Count; i++)
+            {
+                var next = i + 1 < ticks.Count ? ticks[i + 1] : schedule.NextDue(ticks[i], now);
+                if (next is { } due)
+                    record.Reminders[name] = stored with { DueAt = due };
+                else
+                    record.Reminders.Remove(name);
+                _recordChanged = true;
+                if (this is Reminders.IRemindable remindable)
+                    await remindable.ReceiveReminder(name, new ReminderTick(name, ticks[i], now, next));
+            }
         }
         // Whatever else it holds goes out now, even when this wake changed nothing: a sweep found it overdue,
         // so its timer may be held up. The pass lets other calls in, like the timer's; what is already on
@@ -199,6 +203,24 @@ public abstract partial class RuntimeGrain<TState> : Grain, IIncomingGrainCallFi
         PlanTimer();
         if (record.Outbox.Any(m => m.DueAt <= now && !_delivered.Contains(m.Id) && !_inFlight.Contains(m.Id) && !_unwritten.Contains(m.Id)))
             _ = OnTimerAsync(CancellationToken.None);
+    }
+
+    // The ticks of a reminder first due at `first` that fire now: each one missed within the replay
+    // window, and before them one for all that are older, due at the first of those.
+    private static List<DateTimeOffset> DueTicks(ReminderSchedule schedule, DateTimeOffset first, DateTimeOffset now, ReminderOptions replay)
+    {
+        var ticks = new List<DateTimeOffset> { first };
+        var windowStart = now - replay.ReplayWindow;
+        var cursor = first < windowStart ? schedule.NextDue(first, windowStart) : schedule.NextDue(first, first);
+        while (cursor is { } due && due <= now)
+        {
+            ticks.Add(due);
+            cursor = schedule.NextDue(due, due);
+        }
+        // Beyond the cap, the oldest collapse into the first.
+        if (ticks.Count > replay.MaxReplayed)
+            ticks.RemoveRange(1, ticks.Count - replay.MaxReplayed);
+        return ticks;
     }
 
     private async Task DeleteAsync(CallContext context)

@@ -36,6 +36,7 @@ public static class ClusterExtensions
             silo.AddActivityPropagation();
         });
         builder.Services.AddOptions<OutboxOptions>().BindConfiguration(OutboxOptions.Section);
+        builder.Services.AddOptions<Runtime.Grains.Reminders.ReminderOptions>().BindConfiguration(Runtime.Grains.Reminders.ReminderOptions.Section);
         builder.Services.AddSingleton<OutboxSweeper>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<OutboxSweeper>());
         return builder;

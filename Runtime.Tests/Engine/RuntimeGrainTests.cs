@@ -164,8 +164,8 @@ public sealed class RuntimeGrainTests(EngineCluster engine) : IClassFixture<Engi
         Assert.Equal(1, await database.ScalarAsync<long>("SELECT count(*) FROM orleans_reminders WHERE grain_id LIKE $1", "%" + key + "%"));
 
         var view = await Eventually.Get(() => Probe(key).View(), v => v.Ticks.Count >= 3, TimeSpan.FromSeconds(10), "three ticks");
-        // Each tick plans the next on the period's grid, after it fired (a late tick skips what it missed).
-        Assert.All(view.Ticks, t => Assert.True(t.NextDueAt > t.FiredAt && (t.NextDueAt!.Value - t.DueAt).Ticks % TimeSpan.FromMilliseconds(200).Ticks == 0, t.ToString()));
+        // Each tick is one period after the one before: none skipped, none twice (a late one fires the ones it missed too).
+        Assert.All(view.Ticks.Zip(view.Ticks.Skip(1)), p => Assert.True(p.First.NextDueAt == p.Second.DueAt && p.Second.DueAt - p.First.DueAt == TimeSpan.FromMilliseconds(200), p.ToString()));
         await Probe(key).Forget("tick");
         var after = (await Probe(key).View()).Ticks.Count;
 
@@ -176,23 +176,47 @@ public sealed class RuntimeGrainTests(EngineCluster engine) : IClassFixture<Engi
     }
 
     [Fact]
-    public async Task Ticks_missed_while_no_silo_held_the_grain_fire_as_one_due_at_the_first_of_them()
+    public async Task Ticks_missed_longer_ago_than_the_replay_window_fire_as_one_due_at_the_first_of_them()
     {
+        // Due 165, 105 and 45 s ago: all before the 30 s window; the next is 15 s away.
         var key = "p-missed-" + Guid.NewGuid();
-        var due = DateTimeOffset.UtcNow.AddMinutes(-3);
-        var schedule = ReminderSchedule.Every(TimeSpan.FromMinutes(1));
-        await using (var insert = database.DataSource.CreateCommand("INSERT INTO grain_states (key, version, state, meta) VALUES ($1, 1, '{\"count\": 0}', $2::jsonb)"))
-        {
-            insert.Parameters.Add(new NpgsqlParameter { Value = "probe/" + key });
-            insert.Parameters.Add(new NpgsqlParameter { Value = JsonSerializer.Serialize(new { reminders = new Dictionary<string, object> { ["minute"] = new { schedule = schedule.ToJson(), dueAt = due } } }) });
-            await insert.ExecuteNonQueryAsync();
-        }
+        var due = DateTimeOffset.UtcNow.AddSeconds(-165);
+        await LeaveDueReminderAsync(key, ReminderSchedule.Every(TimeSpan.FromMinutes(1)), due);
 
         await engine.Silo.Services.GetRequiredService<OutboxSweeper>().SweepAsync();
 
         var tick = Assert.Single((await Eventually.Get(() => Probe(key).View(), v => v.Ticks.Count > 0, TimeSpan.FromSeconds(10), "the catch-up tick")).Ticks);
         Assert.Equal(due, tick.DueAt);
         Assert.True(tick.NextDueAt > DateTimeOffset.UtcNow);
+    }
+
+    [Fact]
+    public async Task Ticks_missed_within_the_replay_window_each_fire_in_order_after_one_for_the_older_ones()
+    {
+        // A silo died holding the grain 40 s ago; its reminder ticks every second and the window is 30 s.
+        var key = "p-replayed-" + Guid.NewGuid();
+        var due = DateTimeOffset.UtcNow.AddSeconds(-40);
+        await LeaveDueReminderAsync(key, ReminderSchedule.Every(TimeSpan.FromSeconds(1)), due);
+
+        await engine.Silo.Services.GetRequiredService<OutboxSweeper>().SweepAsync();
+
+        var ticks = (await Eventually.Get(() => Probe(key).View(), v => v.Ticks.Count >= 30, TimeSpan.FromSeconds(10), "the replayed ticks")).Ticks;
+        Assert.Equal(due, ticks[0].DueAt);
+        var replayed = ticks.Skip(1).ToList();
+        var window = replayed[0].FiredAt - TimeSpan.FromSeconds(30);
+        Assert.InRange(replayed[0].DueAt, window, window + TimeSpan.FromSeconds(1));
+        // From there every second fires once, in order, up to the present, and on with the period.
+        Assert.All(replayed.Zip(replayed.Skip(1)), p => Assert.Equal(TimeSpan.FromSeconds(1), p.Second.DueAt - p.First.DueAt));
+        Assert.All(ticks.Zip(ticks.Skip(1)), p => Assert.Equal(p.First.NextDueAt, p.Second.DueAt));
+    }
+
+    // A probe's record as a silo that died would leave it: a reminder due at `due`, not fired.
+    private async Task LeaveDueReminderAsync(string key, ReminderSchedule schedule, DateTimeOffset due)
+    {
+        await using var insert = database.DataSource.CreateCommand("INSERT INTO grain_states (key, version, state, meta) VALUES ($1, 1, '{\"count\": 0}', $2::jsonb)");
+        insert.Parameters.Add(new NpgsqlParameter { Value = "probe/" + key });
+        insert.Parameters.Add(new NpgsqlParameter { Value = JsonSerializer.Serialize(new { reminders = new Dictionary<string, object> { ["tick"] = new { schedule = schedule.ToJson(), dueAt = due } } }) });
+        await insert.ExecuteNonQueryAsync();
     }
 
     [Fact]
