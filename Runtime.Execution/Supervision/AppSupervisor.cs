@@ -30,6 +30,9 @@ public sealed partial class AppSupervisor(
     /// <summary>The process now running, for the agent's record of it.</summary>
     public ProcessWorkload? Workload => _workload;
 
+    /// <summary>Called with each process as soon as it is spawned, before it is ready: its agent records it, so that nothing it starts is lost with the agent.</summary>
+    public Action<ProcessWorkload>? Spawned { get; init; }
+
     /// <summary>Called with the new process after each restart.</summary>
     public Func<ProcessWorkload, string, Task>? Restarted { get; init; }
 
@@ -112,6 +115,7 @@ public sealed partial class AppSupervisor(
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var workload = _workload = ProcessWorkload.Start(spec, _recent);
+        Spawned?.Invoke(workload);
         LastSpawn = clock.Elapsed;
         LogStarted(project, workload.Pid);
         var ready = health is null || await probe.WaitReadyAsync(health, options.ReadinessTimeout, workload.Exited, _stopping.Token).ContinueWith(t => t.IsCompletedSuccessfully && t.Result);

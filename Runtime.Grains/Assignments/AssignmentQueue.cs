@@ -66,12 +66,13 @@ public sealed class AssignmentQueue(NpgsqlDataSource dataSource, TimeProvider ti
 
     /// <summary>
     /// Records that <paramref name="agentId"/> now runs the workload of a finished start assignment (it adopted
-    /// the workload of an agent that died), so that stops reach it. False when the assignment is gone.
+    /// the workload of an agent that died), so that stops reach it. False when the assignment is gone, or
+    /// when it was completed by another claim than <paramref name="attempt"/> (0: any).
     /// </summary>
-    public async Task<bool> AdoptAsync(Guid id, string agentId, CancellationToken ct = default)
+    public async Task<bool> AdoptAsync(Guid id, string agentId, int attempt, CancellationToken ct = default)
     {
-        await using var command = dataSource.CreateCommand("UPDATE assignments SET claimed_by = $2 WHERE id = $1 AND status = 'completed'");
-        AddParameters(command, id, agentId);
+        await using var command = dataSource.CreateCommand("UPDATE assignments SET claimed_by = $2 WHERE id = $1 AND status = 'completed' AND ($3 = 0 OR attempts = $3)");
+        AddParameters(command, id, agentId, attempt);
         return await command.ExecuteNonQueryAsync(ct) == 1;
     }
 

@@ -70,10 +70,15 @@ public sealed partial class SiloMembership(
         }
 
         var dead = new List<(Guid Id, string Name)>();
-        await using (var sweep = dataSource.CreateCommand("""
-            UPDATE silos SET status = 'dead', ended_at = $1
-            WHERE status = 'active' AND heartbeat_at < $1 - $2 AND id <> $3
-            RETURNING id, name
+        // The starts, stops and checks its agent had claimed and not finished go back to the queue now,
+        // for another agent; its runs are not run twice: LostRuns fails them.
+        await using (var sweep = dataSource.CreateCommand($"""
+            WITH dead AS (
+                UPDATE silos SET status = 'dead', ended_at = $1
+                WHERE status = 'active' AND heartbeat_at < $1 - $2 AND id <> $3
+                RETURNING id, name),
+            released AS ({ReleaseClaims("(SELECT id::text FROM dead)", "$1")})
+            SELECT id, name FROM dead
             """))
         {
             sweep.Parameters.Add(new NpgsqlParameter { Value = now });
@@ -93,13 +98,23 @@ public sealed partial class SiloMembership(
         return dead.Count;
     }
 
+    // The unfinished claims, other than runs, of the agents of the silos `holders` lists, made claimable at `now`.
+    private static string ReleaseClaims(string holders, string now) => $"""
+        UPDATE assignments SET status = 'pending', claimed_by = NULL, available_at = {now}
+        WHERE status = 'claimed' AND kind <> 'run' AND claimed_by IN {holders}
+        RETURNING 1
+        """;
+
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
         try
         {
             var now = time.GetUtcNow();
-            await using (var command = dataSource.CreateCommand("UPDATE silos SET status = 'stopped', ended_at = $2 WHERE id = $1"))
+            await using (var command = dataSource.CreateCommand($"""
+                WITH released AS ({ReleaseClaims("($1::text)", "$2")})
+                UPDATE silos SET status = 'stopped', ended_at = $2 WHERE id = $1
+                """))
             {
                 command.Parameters.Add(new NpgsqlParameter { Value = silo.Id });
                 command.Parameters.Add(new NpgsqlParameter { Value = now });

@@ -39,9 +39,10 @@ public sealed partial class EmbeddedAgent
         // Follow its output before anyone can see that we took it over: nothing printed from then on is lost.
         var supervisor = Supervise(record);
         var adopted = supervisor.Adopt(record.Pid, record.StartTime);
-        if (!await queue.AdoptAsync(record.AssignmentId, AgentId, ct))
+        if (!await queue.AdoptAsync(record.AssignmentId, AgentId, record.Attempt, ct))
         {
-            // The project moved on (stopped, deleted, rolled) while no agent watched: nothing to keep.
+            // The project moved on (stopped, deleted, rolled) while no agent watched, or this attempt's agent
+            // died before the start completed and the start was claimed again: nothing to keep.
             if (adopted)
                 await supervisor.StopAsync("its project no longer runs it");
             Remove(record.Directory);

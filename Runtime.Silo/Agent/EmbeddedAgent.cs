@@ -45,6 +45,9 @@ public sealed partial class EmbeddedAgent(
     private static readonly TimeSpan Lease = TimeSpan.FromMinutes(5);
     private static readonly TimeSpan OrphanScan = TimeSpan.FromSeconds(10);
 
+    // About five minutes of tries, 5 s apart once backed off: longer than any failover.
+    private const int ReportAttempts = 64;
+
     private readonly ConcurrentDictionary<Guid, Running> _running = new();
 
     /// <summary>Starts and runs asked to stop while they were being prepared (or, for a run, while it stops).</summary>
@@ -156,7 +159,8 @@ public sealed partial class EmbeddedAgent(
         var phases = new Dictionary<string, long>();
         void Phase(string name) => phases[name] = (long)clock.Elapsed.TotalMilliseconds - phases.Values.Sum();
 
-        var directory = Path.Combine(Workloads, spec.ProjectId.ToString("D"), $"{spec.Revision[..12]}-{assignment.Id:N}");
+        // One directory per claim: an earlier claim's agent may have died while starting, leaving its app to the orphan scan.
+        var directory = Path.Combine(Workloads, spec.ProjectId.ToString("D"), $"{spec.Revision[..12]}-{assignment.Id:N}-{assignment.Attempt}");
         await UnpackAsync(spec.Archive, Path.Combine(directory, "app"), ct);
         Phase("unpackMs");
 
@@ -181,7 +185,7 @@ public sealed partial class EmbeddedAgent(
         }
 
         var record = new WorkloadRecord(assignment.Id, assignment.Grain, assignment.WorkloadId, spec, directory, python.Bin, FreePort.Next(),
-            0, 0, _owner);
+            0, 0, _owner, assignment.Attempt);
         var supervisor = Supervise(record);
         _running[assignment.Id] = new Running(assignment.Id, assignment.Grain, supervisor, directory);
         var outcome = await supervisor.StartAsync();
@@ -242,6 +246,7 @@ public sealed partial class EmbeddedAgent(
         var current = record;
         return new AppSupervisor(process, health, options.Value, _probe, logs, logger, record.Grain.ToString())
         {
+            Spawned = workload => (current = current with { Pid = workload.Pid, StartTime = workload.StartTime }).Save(),
             Restarted = async (workload, reason) =>
             {
                 current = current with { Pid = workload.Pid, StartTime = workload.StartTime };
@@ -330,29 +335,38 @@ public sealed partial class EmbeddedAgent(
     }
 
     // An app's owner: its project, or the interactive job whose run it is.
-    private async Task Report(GrainId owner, Func<IWorkloadOwner, Task> call)
+    private Task Report(GrainId owner, Func<IWorkloadOwner, Task> call) => ReportAsync(owner.ToString(), () => call(WorkloadOwners.Of(grains, owner)));
+
+    private Task Report<TGrain>(Guid key, Func<TGrain, Task> call) where TGrain : Orleans.IGrainWithGuidKey =>
+        ReportAsync($"{typeof(TGrain).Name}/{key:D}", () => call(grains.GetGrain<TGrain>(key)));
+
+    // A report is what the agent did: it must reach its grain, which applies it once (by assignment or
+    // run id). While that grain moves off a silo that died, the call fails; it is tried again.
+    private async Task ReportAsync(string owner, Func<Task> call)
     {
-        try
+        var delay = TimeSpan.FromMilliseconds(200);
+        for (var attempt = 1; ; attempt++)
         {
-            await call(WorkloadOwners.Of(grains, owner));
-        }
-        catch (NotFoundException)
-        {
-            // Deleted meanwhile: nothing to tell.
+            try
+            {
+                await call();
+                return;
+            }
+            catch (NotFoundException)
+            {
+                return; // deleted meanwhile: nothing to tell
+            }
+            catch (Exception e) when (e is Orleans.Runtime.OrleansException or TimeoutException && attempt < ReportAttempts)
+            {
+                LogReportRetried(e, owner, attempt);
+                await Task.Delay(delay, time);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+            }
         }
     }
 
-    private async Task Report<TGrain>(Guid key, Func<TGrain, Task> call) where TGrain : Orleans.IGrainWithGuidKey
-    {
-        try
-        {
-            await call(grains.GetGrain<TGrain>(key));
-        }
-        catch (NotFoundException)
-        {
-            // Deleted meanwhile: nothing to tell.
-        }
-    }
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reporting to {Owner} failed (attempt {Attempt}); trying again")]
+    private partial void LogReportRetried(Exception error, string owner, int attempt);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Grain}: built Python environment {Environment} ({Key}) in {Milliseconds} ms")]
     private partial void LogEnvironmentBuilt(GrainId grain, string environment, string key, long milliseconds);

@@ -9,9 +9,10 @@ namespace Runtime.Silo.Agent;
 /// the start spec's, secrets still encrypted.
 /// </summary>
 /// <param name="Owner">The silo running the app and its cluster: while it lives, nobody adopts.</param>
+/// <param name="Attempt">Which claim of the start assignment this is: an attempt whose agent died before the start completed is not adopted once another attempt has.</param>
 internal sealed record WorkloadRecord(
     Guid AssignmentId, GrainId Grain, string WorkloadId, StartSpec Spec, string Directory, string VenvBin, int Port,
-    int Pid, long StartTime, RecordOwner Owner)
+    int Pid, long StartTime, RecordOwner Owner, int Attempt = 0)
 {
     public const string FileName = "workload.json";
 
