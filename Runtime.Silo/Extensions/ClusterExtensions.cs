@@ -1,4 +1,5 @@
 using System.Net;
+using Npgsql;
 using Orleans.Configuration;
 using Orleans.Hosting;
 using Orleans.Storage;
@@ -33,6 +34,7 @@ public static class ClusterExtensions
                 // A deleted grain leaves no row behind (its state table's lists must not show it).
                 o.DeleteStateOnClear = true;
             });
+            UseRuntimeDataSource(silo.Services);
             silo.AddActivityPropagation();
         });
         builder.Services.AddOptions<OutboxOptions>().BindConfiguration(OutboxOptions.Section);
@@ -40,5 +42,15 @@ public static class ClusterExtensions
         builder.Services.AddSingleton<OutboxSweeper>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<OutboxSweeper>());
         return builder;
+    }
+
+    // Orleans' ADO.NET providers talk through the process's one data source rather than a connection
+    // string of their own: its pool, its application name, and Npgsql's auto-prepared statements, so
+    // the storage, reminder and membership queries issued all day are parsed and planned once per connection.
+    private static void UseRuntimeDataSource(IServiceCollection services)
+    {
+        services.AddOptions<AdoNetGrainStorageOptions>(ClusterConfiguration.StorageName).PostConfigure<NpgsqlDataSource>((o, database) => (o.ConnectionString, o.DataSource) = (null, database));
+        services.AddOptions<AdoNetReminderTableOptions>().PostConfigure<NpgsqlDataSource>((o, database) => (o.ConnectionString, o.DataSource) = (null, database));
+        services.AddOptions<AdoNetClusteringSiloOptions>().PostConfigure<NpgsqlDataSource>((o, database) => (o.ConnectionString, o.DataSource) = (null, database));
     }
 }
