@@ -9,7 +9,7 @@ public sealed partial class EnvironmentGrain
     public async Task<HeartbeatOutcome> Heartbeat(AgentBeat beat)
     {
         RequireExists();
-        RequireNotRetired("heartbeat");
+        var next = Transitions.Next(State.Status, EnvironmentOperation.Heartbeat);
         if (State.Status == EnvironmentStatus.Online && State.Agent is { } holder && holder.AgentId != beat.AgentId)
         {
             // One agent identity per target: the second one is refused while the first is online.
@@ -26,8 +26,8 @@ public sealed partial class EnvironmentGrain
             FinishRetirement();
             return new HeartbeatOutcome(true, null, State.Name);
         }
-        if (State.Status != EnvironmentStatus.Online)
-            MoveTo(EnvironmentStatus.Online, $"heartbeat from agent {beat.AgentId} on {beat.Hostname}");
+        if (State.Status != next)
+            MoveTo(next, $"heartbeat from agent {beat.AgentId} on {beat.Hostname}");
         if (!State.CheckScheduled)
         {
             State.CheckScheduled = true;
@@ -46,7 +46,7 @@ public sealed partial class EnvironmentGrain
         var deadline = agent.LastHeartbeatAt + Options.OfflineAfter;
         if (Context.Now >= deadline)
         {
-            MoveTo(EnvironmentStatus.Offline, $"no heartbeat for {Options.OfflineAfter.TotalSeconds:0} s (last {agent.LastHeartbeatAt:u})");
+            MoveTo(Transitions.Next(State.Status, EnvironmentOperation.MissHeartbeats), $"no heartbeat for {Options.OfflineAfter.TotalSeconds:0} s (last {agent.LastHeartbeatAt:u})");
             if (State.RetiringSince is not null)
                 FinishRetirement(); // nobody left to stop anything
             return;
@@ -79,7 +79,7 @@ public sealed partial class EnvironmentGrain
     public Task<Guid> Check(string checks)
     {
         RequireExists();
-        RequireNotRetired("validate");
+        Transitions.Next(State.Status, EnvironmentOperation.Validate);
         return Task.FromResult(Context.Assign(new Assignments.AssignmentRequest(Context.Id.Key, $"environment/{Context.Id.Key}/checks", "check", System.Text.Json.JsonDocument.Parse(checks).RootElement.Clone())));
     }
 

@@ -67,7 +67,7 @@ public sealed partial class EnvironmentGrain(
         var labels = update.Labels is null ? State.Labels : ParseLabels(validation, update.Labels);
         validation.Require((update.Description ?? "").Length <= 500, "description", "description is at most 500 characters.");
         validation.ThrowIfInvalid();
-        RequireNotRetired("update");
+        Transitions.Next(State.Status, EnvironmentOperation.Update);
         State.Description = update.Description?.Trim() ?? State.Description;
         State.Labels = labels;
         return Task.FromResult(View());
@@ -76,7 +76,7 @@ public sealed partial class EnvironmentGrain(
     public async Task<EnvironmentView> Retire(bool force)
     {
         RequireExists();
-        RequireNotRetired("retire");
+        Transitions.Next(State.Status, EnvironmentOperation.Retire);
         if (State.RetiringSince is not null && !force)
             throw new IllegalTransitionException("environment", "retiring", "retire", "Its agent is stopping its workloads; it is Retired once they are stopped.");
         var running = await RunningAsync();
@@ -101,7 +101,7 @@ public sealed partial class EnvironmentGrain(
     private void FinishRetirement()
     {
         State.RetiringSince = null;
-        MoveTo(EnvironmentStatus.Retired, "retired");
+        MoveTo(Transitions.Next(State.Status, EnvironmentOperation.Retire), "retired");
         State.TokenHash = null;
         State.PreviousTokenHash = null;
         State.TokenRevokedAt = Context.Now;
@@ -110,7 +110,7 @@ public sealed partial class EnvironmentGrain(
     public Task<EnvironmentView> RotateToken(string tokenHash, TimeSpan? grace)
     {
         RequireExists();
-        RequireNotRetired("rotate its token");
+        Transitions.Next(State.Status, EnvironmentOperation.RotateToken);
         var keep = grace ?? Options.TokenGrace;
         if (keep < TimeSpan.Zero || keep > TimeSpan.FromDays(7))
             throw new ValidationException("graceSeconds", "graceSeconds must be from 0 to 604800 (a week).");
@@ -160,12 +160,6 @@ public sealed partial class EnvironmentGrain(
     {
         if (!Exists)
             throw new NotFoundException("environment", Context.Id.Key);
-    }
-
-    private void RequireNotRetired(string operation)
-    {
-        if (State.Status == EnvironmentStatus.Retired)
-            throw new IllegalTransitionException("environment", "Retired", operation, "It is retired; create another environment.");
     }
 
     private static string Shorten(string value) => value.Length <= 40 ? value : value[..40] + "…";

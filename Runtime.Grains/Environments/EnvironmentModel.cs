@@ -8,6 +8,20 @@ public enum EnvironmentStatus
     Retired,
 }
 
+/// <summary>What can be done to an environment (<see cref="EnvironmentGrain.Transitions"/>).</summary>
+public enum EnvironmentOperation
+{
+    /// <summary>Its agent says it is alive.</summary>
+    Heartbeat,
+
+    /// <summary>Its agent has been silent past <see cref="EnvironmentOptions.OfflineAfter"/>.</summary>
+    MissHeartbeats,
+    Update,
+    RotateToken,
+    Validate,
+    Retire,
+}
+
 /// <summary>How environments judge their agents (<c>Runtime:Environments</c>).</summary>
 public sealed class EnvironmentOptions
 {

@@ -13,9 +13,9 @@ public sealed partial class JobGrain
         {
             // A cancel that was on its way when the agent died still holds: the next agent ends the orphaned process.
             if (run.CancelRequested)
-                await EndAsync(run, RunStatus.Cancelled, null, "cancelled");
+                await EndAsync(run, RunOperation.Cancel, null, "cancelled");
             else
-                await EndAsync(run, RunStatus.Failed, null, reason);
+                await EndAsync(run, RunOperation.Fail, null, reason);
             // A remote agent that comes back takes its processes over: this one is stopped there, not run on unseen.
             if (run.Environment != ProjectGrain.DefaultEnvironment && run.AssignmentId is { } assignment)
                 await Assignments.WorkloadStops.StopAsync(Context, assignment, run.Environment, RunWorkload(run));
@@ -54,7 +54,7 @@ public sealed partial class JobGrain
             && await Assignments.WorkloadStops.WithdrawAsync(Context, assignment))
         {
             var deadline = environments.Value.RunStartDeadline;
-            await EndAsync(run, RunStatus.Failed, null, $"environment offline: no agent took the run within {deadline.TotalSeconds:0} s");
+            await EndAsync(run, RunOperation.Fail, null, $"environment offline: no agent took the run within {deadline.TotalSeconds:0} s");
         }
     }
 
@@ -71,14 +71,14 @@ public sealed partial class JobGrain
     public async Task RunNotStarted(Guid runId, string reason)
     {
         if (Exists && State.Active.FirstOrDefault(r => r.Id == runId) is { } run)
-            await EndAsync(run, run.CancelRequested ? RunStatus.Cancelled : RunStatus.Failed, null, run.CancelRequested ? "cancelled" : reason);
+            await EndAsync(run, run.CancelRequested ? RunOperation.Cancel : RunOperation.Fail, null, run.CancelRequested ? "cancelled" : reason);
     }
 
     public Task RunStarted(Guid runId, string tokenHash)
     {
-        if (Exists && State.Active.FirstOrDefault(r => r.Id == runId) is { Status: RunStatus.Pending or RunStatus.Starting } run)
+        if (Exists && State.Active.FirstOrDefault(r => r.Id == runId) is { } run && RunTransitions.IsAllowed(run.Status, RunOperation.Start))
         {
-            run.Status = RunStatus.Running;
+            run.Status = RunTransitions.Next(run.Status, RunOperation.Start);
             UpdateRow(run, ("started_at", Context.Now), ("token_hash", tokenHash));
         }
         return Task.CompletedTask;
@@ -88,14 +88,14 @@ public sealed partial class JobGrain
     {
         if (!Exists || State.Active.FirstOrDefault(r => r.Id == runId) is not { } run)
             return;
-        var (status, reason) = stopReason switch
+        var (ending, reason) = stopReason switch
         {
-            null when exitCode == 0 => (RunStatus.Completed, (string?)null),
-            null => (RunStatus.Failed, $"the script exited with code {exitCode}{lastLines}"),
-            "cancelled" => (RunStatus.Cancelled, "cancelled"),
-            _ => (RunStatus.Failed, stopReason),
+            null when exitCode == 0 => (RunOperation.Complete, (string?)null),
+            null => (RunOperation.Fail, $"the script exited with code {exitCode}{lastLines}"),
+            "cancelled" => (RunOperation.Cancel, "cancelled"),
+            _ => (RunOperation.Fail, stopReason),
         };
-        await EndAsync(run, status, exitCode < 0 ? null : exitCode, reason);
+        await EndAsync(run, ending, exitCode < 0 ? null : exitCode, reason);
     }
 
     private async Task<ActiveRun> StartRunAsync(string trigger, DateTimeOffset? scheduledFor, int attempt = 1, Guid? retryOf = null)
@@ -123,17 +123,17 @@ public sealed partial class JobGrain
         if (run.AssignmentId is not { } assignment)
         {
             // Not queued for an agent yet: it ends now, and the project's answer is ignored.
-            await EndAsync(run, RunStatus.Cancelled, null, reason);
+            await EndAsync(run, RunOperation.Cancel, null, reason);
             return;
         }
         if (await Assignments.WorkloadStops.StopAsync(Context, assignment, run.Environment, RunWorkload(run)))
-            await EndAsync(run, RunStatus.Cancelled, null, reason); // no agent had it: it never starts
+            await EndAsync(run, RunOperation.Cancel, null, reason); // no agent had it: it never starts
     }
 
-    private async Task EndAsync(ActiveRun run, RunStatus status, int? exitCode, string? reason)
+    private async Task EndAsync(ActiveRun run, RunOperation ending, int? exitCode, string? reason)
     {
         State.Active.Remove(run);
-        run.Status = status;
+        var status = run.Status = RunTransitions.Next(run.Status, ending);
         if (State.Interactive)
         {
             State.LastFailure = status == RunStatus.Failed ? reason : null;

@@ -42,7 +42,7 @@ public sealed partial class JobGrain
         }
         run.IdleStop = true;
         if (await WorkloadStops.StopAsync(Context, assignment, run.Environment, RunWorkload(run)))
-            await EndAsync(run, RunStatus.Completed, null, IdleReason());
+            await EndAsync(run, RunOperation.Complete, null, IdleReason());
     }
 
     public Task<PublicLinkView> EnablePublicLink(string tokenHash, DateTimeOffset? expiresAt)
@@ -78,9 +78,9 @@ public sealed partial class JobGrain
 
     public async Task WorkloadReady(Guid assignmentId, string address)
     {
-        if (!Exists || RunOf(assignmentId) is not { Status: RunStatus.Pending or RunStatus.Starting } run || run.CancelRequested)
+        if (!Exists || RunOf(assignmentId) is not { } run || !RunTransitions.IsAllowed(run.Status, RunOperation.Start) || run.CancelRequested)
             return;
-        run.Status = RunStatus.Running;
+        run.Status = RunTransitions.Next(run.Status, RunOperation.Start);
         run.Address = address;
         State.LastActivityAt = Context.Now;
         State.LastFailure = null;
@@ -92,7 +92,7 @@ public sealed partial class JobGrain
     public async Task WorkloadFailed(Guid assignmentId, string reason)
     {
         if (Exists && RunOf(assignmentId) is { } run)
-            await EndAsync(run, run.CancelRequested ? RunStatus.Cancelled : RunStatus.Failed, null, run.CancelRequested ? "cancelled" : reason);
+            await EndAsync(run, run.CancelRequested ? RunOperation.Cancel : RunOperation.Fail, null, run.CancelRequested ? "cancelled" : reason);
     }
 
     public Task WorkloadRestarted(Guid assignmentId, string reason)
@@ -108,9 +108,9 @@ public sealed partial class JobGrain
         if (Exists && RunOf(assignmentId) is { } run)
         {
             if (run.IdleStop && !run.CancelRequested)
-                await EndAsync(run, RunStatus.Completed, null, IdleReason());
+                await EndAsync(run, RunOperation.Complete, null, IdleReason());
             else
-                await EndAsync(run, RunStatus.Cancelled, null, "cancelled");
+                await EndAsync(run, RunOperation.Cancel, null, "cancelled");
         }
     }
 

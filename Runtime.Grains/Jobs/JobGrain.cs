@@ -177,9 +177,7 @@ public sealed partial class JobGrain(
     public Task<JobView> Pause()
     {
         RequireExists();
-        if (State.Status == JobStatus.Paused)
-            throw new IllegalTransitionException("job", "Paused", "pause", "It is already paused.");
-        State.Status = JobStatus.Paused;
+        State.Status = Transitions.Next(State.Status, JobOperation.Pause);
         if (State.Cron is not null)
             Context.UnregisterReminder(ScheduleReminder);
         return Task.FromResult(View());
@@ -188,9 +186,7 @@ public sealed partial class JobGrain(
     public Task<JobView> Resume()
     {
         RequireExists();
-        if (State.Status == JobStatus.Active)
-            throw new IllegalTransitionException("job", "Active", "resume", "It is not paused.");
-        State.Status = JobStatus.Active;
+        State.Status = Transitions.Next(State.Status, JobOperation.Resume);
         // From the next tick: what was missed while paused is not caught up.
         if (State.Cron is not null)
             Context.RegisterReminder(ScheduleReminder, ReminderSchedule.OnCron(CronSchedule.Parse(State.Cron, State.TimeZone)));
@@ -243,7 +239,8 @@ public sealed partial class JobGrain(
         if (run is null)
         {
             var status = await StatusOfEndedAsync(runId) ?? throw new NotFoundException("run", runId.ToString());
-            throw new IllegalTransitionException("run", status.ToString(), "cancel", "It has already ended.");
+            RunTransitions.Next(status, RunOperation.Cancel); // an ended run: refused, naming its status
+            throw new InvalidOperationException($"Run {runId} of job {Context.Id.Key} is {status} but not active.");
         }
         await CancelAsync(run, "cancelled");
         return Summary(run);

@@ -8,6 +8,13 @@ public enum JobStatus
     Paused,
 }
 
+/// <summary>What can be done to a job (<see cref="JobGrain.Transitions"/>).</summary>
+public enum JobOperation
+{
+    Pause,
+    Resume,
+}
+
 /// <summary>What a scheduled fire does while a run of the job is still active.</summary>
 public enum OverlapPolicy
 {
@@ -25,6 +32,15 @@ public enum RunStatus
     Completed,
     Failed,
     Cancelled,
+}
+
+/// <summary>What moves a run on (<see cref="JobGrain.RunTransitions"/>): its agent starting it, and the ways it ends.</summary>
+public enum RunOperation
+{
+    Start,
+    Complete,
+    Fail,
+    Cancel,
 }
 
 public static class RunTriggers

@@ -10,6 +10,7 @@ public sealed class TransitionTable<TState, TOperation>
 {
     private readonly Dictionary<(TState, TOperation), TState> _allowed = [];
     private readonly Dictionary<(TState, TOperation), string> _hints = [];
+    private readonly Dictionary<TState, string> _stateHints = [];
 
     public TransitionTable(string entity) => Entity = entity;
 
@@ -33,6 +34,13 @@ public sealed class TransitionTable<TState, TOperation>
         return this;
     }
 
+    /// <summary>The advice every refusal in <paramref name="state"/> carries, unless the operation has a hint of its own.</summary>
+    public TransitionTable<TState, TOperation> Hint(TState state, string hint)
+    {
+        _stateHints[state] = hint;
+        return this;
+    }
+
     public bool IsAllowed(TState from, TOperation operation) => _allowed.ContainsKey((from, operation));
 
     /// <summary>The state <paramref name="operation"/> leads to from <paramref name="from"/>, or a 409-bound refusal.</summary>
@@ -40,7 +48,8 @@ public sealed class TransitionTable<TState, TOperation>
     {
         if (_allowed.TryGetValue((from, operation), out var to))
             return to;
-        _hints.TryGetValue((from, operation), out var hint);
+        if (!_hints.TryGetValue((from, operation), out var hint))
+            _stateHints.TryGetValue(from, out hint);
         throw new IllegalTransitionException(Entity, from.ToString(), Words(operation.ToString()), hint);
     }
 

@@ -1,4 +1,6 @@
 using Runtime.Grains;
+using Runtime.Grains.Environments;
+using Runtime.Grains.Jobs;
 using Runtime.Grains.Projects;
 using Runtime.Grains.StateMachines;
 using Runtime.Grains.Tokens;
@@ -14,6 +16,38 @@ public sealed class TransitionTableTests
 
     [Fact]
     public void Every_token_state_and_operation_is_allowed_or_refused_naming_the_state() => AssertComplete(TokenGrain.Transitions);
+
+    [Fact]
+    public void Every_job_state_and_operation_is_allowed_or_refused_naming_the_state() => AssertComplete(JobGrain.Transitions);
+
+    [Fact]
+    public void Every_run_state_and_operation_is_allowed_or_refused_naming_the_state() => AssertComplete(JobGrain.RunTransitions);
+
+    [Fact]
+    public void Every_environment_state_and_operation_is_allowed_or_refused_naming_the_state() => AssertComplete(EnvironmentGrain.Transitions);
+
+    [Theory]
+    [InlineData(RunStatus.Completed)]
+    [InlineData(RunStatus.Failed)]
+    [InlineData(RunStatus.Cancelled)]
+    public void An_ended_run_takes_no_operation_and_says_it_has_ended(RunStatus ended)
+    {
+        foreach (var operation in Enum.GetValues<RunOperation>())
+        {
+            var refusal = Assert.Throws<IllegalTransitionException>(() => JobGrain.RunTransitions.Next(ended, operation));
+            Assert.Contains("It has already ended.", refusal.Detail, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void A_retired_environment_refuses_every_operation_and_says_to_create_another()
+    {
+        foreach (var operation in Enum.GetValues<EnvironmentOperation>())
+        {
+            var refusal = Assert.Throws<IllegalTransitionException>(() => EnvironmentGrain.Transitions.Next(EnvironmentStatus.Retired, operation));
+            Assert.Contains("create another environment", refusal.Detail, StringComparison.Ordinal);
+        }
+    }
 
     [Fact]
     public void A_refused_project_operation_says_what_to_do_where_a_hint_exists()
