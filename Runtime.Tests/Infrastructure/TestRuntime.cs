@@ -12,14 +12,11 @@ public static class TestRuntime
     /// <summary>A master key made for this test run; declared first, since the settings below use it.</summary>
     public static string MasterKey { get; } = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
 
-    /// <summary>Settings of every test process: delivery settings that make leases, heartbeats and retries quick enough to watch in a test.</summary>
+    /// <summary>Settings of every test process: heartbeats, sweeps and failure detection quick enough to watch in a test.</summary>
     public static IReadOnlyDictionary<string, string?> FastDelivery { get; } = new Dictionary<string, string?>
     {
-        ["Runtime:Delivery:LeaseDuration"] = "00:00:03",
-        ["Runtime:Delivery:PollInterval"] = "00:00:01",
         ["Runtime:Delivery:HeartbeatInterval"] = "00:00:00.500",
         ["Runtime:Delivery:SiloDeadAfter"] = "00:00:02",
-        ["Runtime:Delivery:MaxRetryDelay"] = "00:00:00.500",
         // What a killed silo left undelivered or due is found within about two seconds.
         ["Runtime:Outbox:SweepInterval"] = "00:00:01",
         ["Runtime:Outbox:Grace"] = "00:00:01",
