@@ -19,6 +19,7 @@ namespace Runtime.Tests.Cluster;
 /// kill -9 of silo processes while they work: the one holding a project that is deploying, then the
 /// one holding a job whose schedule fires every second. No intent is lost and none is done twice.
 /// </summary>
+[Collection(FailoverTimingCollection.Name)]
 public sealed class SiloKillUnderLoadTests(ApiFixture api, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<ApiFixture>, IAsyncLifetime
 {
     private const string Projects = "/api/workspaces/default/projects";
@@ -103,9 +104,9 @@ public sealed class SiloKillUnderLoadTests(ApiFixture api, Xunit.Abstractions.IT
         Assert.True(due.Count >= 10, $"{due.Count} runs");
 
         output.WriteLine($"project answered {projectAnswered.TotalSeconds:0.00} s, job {jobAnswered.TotalSeconds:0.00} s after their kills; {due.Count} runs, one per second");
-        // Alone, within 3 s (8 runs: 1.3-2.2 s); beside the rest of the suite on two cores, up to 7.4 s was seen.
-        Assert.True(projectAnswered < TimeSpan.FromSeconds(15), $"the project answered {projectAnswered} after the kill");
-        Assert.True(jobAnswered < TimeSpan.FromSeconds(15), $"the job answered {jobAnswered} after the kill");
+        // The test runs alone (FailoverTimingCollection): 8 runs answered in 1.3-2.2 s.
+        Assert.True(projectAnswered < TimeSpan.FromSeconds(3), $"the project answered {projectAnswered} after the kill");
+        Assert.True(jobAnswered < TimeSpan.FromSeconds(3), $"the job answered {jobAnswered} after the kill");
     }
 
     private void StartSilo(string name)
