@@ -1,11 +1,10 @@
-using System.Runtime.InteropServices;
+using Aspire.Hosting;
 using Runtime.AppHost.Hosting;
 using Runtime.AppHost.Postgres;
-using Runtime.AppHost.Processes;
 
 namespace Runtime.AppHost;
 
-/// <summary><c>dotnet run --project Runtime.AppHost</c>: parses the command line and runs <see cref="LocalRuntime"/> until Ctrl+C.</summary>
+/// <summary><c>dotnet run --project Runtime.AppHost</c>: PostgreSQL, the silos, the Api and the Aspire dashboard on this machine.</summary>
 internal static class Program
 {
     public static async Task<int> Main(string[] args)
@@ -27,22 +26,17 @@ internal static class Program
             return 0;
         }
 
-        using var stopping = new CancellationTokenSource();
-        void Stop(PosixSignalContext context)
-        {
-            context.Cancel = true;
-            stopping.Cancel();
-        }
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
-
         try
         {
-            return await new LocalRuntime(options, ConsoleOutput.Console).RunAsync(stopping.Token);
+            DashboardPorts.MoveTakenOnes();
+            var builder = DistributedApplication.CreateBuilder([]);
+            await builder.AddRuntimeAsync(options);
+            await builder.Build().RunAsync();
+            return 0;
         }
         catch (Exception e) when (e is PostgresException or FileNotFoundException)
         {
-            ConsoleOutput.Console.Line(LocalRuntime.Source, e.Message);
+            Console.Error.WriteLine(e.Message);
             return 1;
         }
     }

@@ -4,7 +4,6 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
-using Runtime.AppHost.Processes;
 using Runtime.Execution.Processes;
 using Runtime.Grains.Hosting;
 using Runtime.Grains.Identity;

@@ -6,7 +6,6 @@ using Npgsql;
 using Orleans;
 using Orleans.Configuration;
 using Orleans.Hosting;
-using Runtime.AppHost.Processes;
 using Runtime.Execution.Processes;
 using Runtime.Grains.Cluster;
 

@@ -1,4 +1,4 @@
-using Runtime.AppHost.Processes;
+using Runtime.Execution.Processes;
 using Runtime.Grains.Cluster;
 using Npgsql;
 

@@ -1,11 +1,10 @@
-using Runtime.Execution.Processes;
 using System.Diagnostics;
 
-namespace Runtime.AppHost.Processes;
+namespace Runtime.Execution.Processes;
 
 /// <summary>
-/// A Runtime host (silo, Api) run as a child process in its own session, its output prefixed with
-/// its name, stopped with SIGTERM and, past a grace period, SIGKILL.
+/// A Runtime host (silo, Api, AppHost) run as a child process in its own session by the tests and the
+/// benchmarks, its output prefixed with its name, stopped with SIGTERM and, past a grace period, SIGKILL.
 /// </summary>
 public sealed class ChildProcess : IAsyncDisposable
 {
@@ -25,12 +24,14 @@ public sealed class ChildProcess : IAsyncDisposable
     public Task<int> Exited { get; private init; } = Task.FromResult(0);
 
     /// <summary>
-    /// Starts <paramref name="command"/> under <c>setsid</c>, so that a Ctrl+C in the terminal reaches only
-    /// the AppHost, which then stops its children in order.
+    /// Starts <paramref name="command"/> under <c>setsid</c>: a session and process group of its own, so that
+    /// a Ctrl+C in the terminal reaches only the process that started it, which stops it in its turn.
     /// </summary>
-    public static ChildProcess Start(string name, IReadOnlyList<string> command, IReadOnlyDictionary<string, string> environment, ConsoleOutput output)
+    public static ChildProcess Start(string name, IReadOnlyList<string> command, IReadOnlyDictionary<string, string> environment, ConsoleOutput output, string? workingDirectory = null)
     {
         var info = new ProcessStartInfo("setsid") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        if (workingDirectory is not null)
+            info.WorkingDirectory = workingDirectory;
         foreach (var argument in command)
             info.ArgumentList.Add(argument);
         foreach (var (key, value) in environment)

@@ -1,4 +1,4 @@
-namespace Runtime.AppHost.Processes;
+namespace Runtime.Execution.Processes;
 
 /// <summary>Writes each child's lines to the console prefixed with its name, one whole line at a time.</summary>
 public sealed class ConsoleOutput(TextWriter writer)

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Runtime.AppHost.Processes;
+namespace Runtime.Execution.Processes;
 
 /// <summary>The <c>dotnet</c> executable that runs this process, to start the other hosts with the same runtime.</summary>
 public static class DotnetHost

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net.Sockets;
-using Runtime.AppHost.Processes;
 using Runtime.Execution.Processes;
 using Xunit;
 

@@ -1,6 +1,5 @@
 using Runtime.Execution.Processes;
 using System.Text;
-using Runtime.AppHost.Processes;
 
 namespace Runtime.Tests.Infrastructure;
 
@@ -40,6 +39,14 @@ public sealed class TestProcess : IAsyncDisposable
         var writer = new StringBuilderWriter(output);
         var path = Path.IsPathRooted(dll) ? dll : Path.Combine(AppContext.BaseDirectory, dll);
         var child = ChildProcess.Start(name, [DotnetHost.Path, path, .. arguments], environment, new ConsoleOutput(writer));
+        return new TestProcess(child, output);
+    }
+
+    /// <summary>Starts <c>dotnet &lt;arguments&gt;</c> (for example <c>run --project …</c>) in the repository's root, as a user would.</summary>
+    public static TestProcess StartDotnet(string name, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> environment)
+    {
+        var output = new StringBuilder();
+        var child = ChildProcess.Start(name, [DotnetHost.Path, .. arguments], environment, new ConsoleOutput(new StringBuilderWriter(output)), RepositoryRoot.Path);
         return new TestProcess(child, output);
     }
 
