@@ -28,6 +28,8 @@ internal sealed class GatewayClient : IDisposable
     {
         AgentId = agentId;
         // Timeouts per call: a claim waits long, an archive may be large, everything else is quick.
+        // Not an IHttpClientFactory client on purpose: the service defaults' resilience handler would cut a
+        // long-poll claim or an archive download at 30 s and replay reports that are not idempotent.
         _http = new HttpClient(handler ?? new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2) })
         {
             BaseAddress = settings.Api,

@@ -25,6 +25,8 @@ public static partial class AppProxy
         services.AddSingleton<JobAddresses>();
         services.AddChangeFeed();
         // One client for every app: no proxy, no redirects, no cookies, bytes passed through as they are.
+        // Not from IHttpClientFactory: the service defaults' resilience handler would replay requests and cut
+        // streams (SSE, WebSockets) at 30 s.
         services.AddSingleton(new HttpMessageInvoker(new SocketsHttpHandler
         {
             UseProxy = false,

@@ -8,6 +8,8 @@ namespace Runtime.Execution.Health;
 /// </summary>
 public sealed class HealthProbe : IDisposable
 {
+    // Not an IHttpClientFactory client on purpose: the service defaults' resilience handler would retry a
+    // failed probe and report a flapping workload as healthy.
     private readonly HttpClient _http = new(new SocketsHttpHandler { AllowAutoRedirect = false, UseProxy = false })
     {
         Timeout = TimeSpan.FromSeconds(5),

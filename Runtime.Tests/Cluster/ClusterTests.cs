@@ -108,7 +108,7 @@ public sealed class ClusterTests(TestDatabase database) : IClassFixture<TestData
         var spans = new System.Collections.Concurrent.ConcurrentBag<Activity>();
         using var listener = new ActivityListener
         {
-            ShouldListenTo = source => Runtime.ServiceDefaults.Telemetry.Sources.Contains(source.Name),
+            ShouldListenTo = source => Runtime.ServiceDefaults.TelemetrySources.ActivitySources.Contains(source.Name),
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
             ActivityStopped = spans.Add,
         };
