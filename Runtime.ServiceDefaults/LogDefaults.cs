@@ -18,6 +18,8 @@ public static class LogDefaults
                 ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
                 // Two Information lines per proxied request would cost more than the forwarding itself.
                 ["Logging:LogLevel:Yarp"] = "Warning",
+                // Orleans' placement runs through a Polly pipeline that logs two Information lines per new activation.
+                ["Logging:LogLevel:Polly"] = "Warning",
             },
         });
         builder.Logging.ClearProviders();
