@@ -128,6 +128,10 @@ public sealed class PlainSystem : IAsyncDisposable
     public string Output(int lines = 60) => string.Join('\n', _silos.Select(s => s.Process).Append(Api).Where(p => p is not null)
         .Select(p => string.Join('\n', p.Output.Split('\n').TakeLast(lines))));
 
+    /// <summary>Every line any process logged at level fail, for a failure's message.</summary>
+    public string Failures() => string.Join('\n', _silos.Select(s => s.Process).Append(Api).Where(p => p is not null)
+        .SelectMany(p => p.Output.Split('\n')).Where(l => l.Contains(" fail: ", StringComparison.Ordinal)).Select(l => l.Length > 3000 ? l[..3000] : l));
+
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
