@@ -11,30 +11,17 @@ namespace Runtime.Tests.Cluster;
 /// </summary>
 public sealed class PlainProcessesTests(Xunit.Abstractions.ITestOutputHelper output)
 {
-    // Orleans' status for a silo that is serving.
-    private const int Active = 3;
-
     [Fact]
     public async Task Two_silos_and_an_Api_started_with_only_the_documented_keys_form_one_cluster_and_serve_the_Owner()
     {
         var cluster = await PostgresCluster.SharedAsync();
         var connectionString = await cluster.CreateEmptyDatabaseAsync();
         await using var system = await PlainSystem.StartAsync(connectionString, silos: 2);
-        await using var database = Npgsql.NpgsqlDataSource.Create(connectionString);
 
         try
         {
             // Both silos are Active members of one cluster, at the address and ports they were given.
-            var ports = system.Silos.Select(s => s.SiloPort).ToArray();
-            await Eventually.Get(async () =>
-            {
-                await using var command = database.CreateCommand(
-                    "SELECT count(*) FROM orleans_membership WHERE deployment_id = 'runtime' AND status = $1 AND address = $2 AND port = ANY($3)");
-                command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = Active });
-                command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = PlainSystem.HostAddress.ToString() });
-                command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = ports });
-                return (long)(await command.ExecuteScalarAsync())!;
-            }, active => active == 2, TimeSpan.FromSeconds(60), "both silos Active in orleans_membership");
+            await Eventually.Get(system.ActiveSilosAsync, active => active == 2, TimeSpan.FromSeconds(60), "both silos Active in orleans_membership");
 
             // The Owner token the Api wrote to its data directory works, and grain-backed calls answer.
             var me = await system.Http.GetAsync("/api/me");

@@ -15,6 +15,9 @@ namespace Runtime.Tests.Cluster;
 /// </summary>
 public sealed class PlainSystem : IAsyncDisposable
 {
+    // Orleans' status for a silo that is serving.
+    private const int Active = 3;
+
     private readonly DirectoryInfo _root = Directory.CreateTempSubdirectory("runtime-plain-");
     private readonly string _connectionString;
     private readonly string _masterKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
@@ -90,6 +93,18 @@ public sealed class PlainSystem : IAsyncDisposable
         environment["Runtime__DataDirectory"] = Path.Combine(_root.FullName, "api");
         environment["ASPNETCORE_URLS"] = ApiUrl;
         Api = TestProcess.StartDll("plain-api", "Runtime.Api.dll", [], environment);
+    }
+
+    /// <summary>How many of the silos are Active in cluster <c>runtime</c>'s <c>orleans_membership</c>, at the address and ports they were given.</summary>
+    public async Task<long> ActiveSilosAsync()
+    {
+        await using var database = Npgsql.NpgsqlDataSource.Create(_connectionString);
+        await using var command = database.CreateCommand(
+            "SELECT count(*) FROM orleans_membership WHERE deployment_id = 'runtime' AND status = $1 AND address = $2 AND port = ANY($3)");
+        command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = Active });
+        command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = HostAddress.ToString() });
+        command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = _silos.Select(s => s.SiloPort).ToArray() });
+        return (long)(await command.ExecuteScalarAsync())!;
     }
 
     /// <summary>The Api's /health status code, or 0 when it does not answer.</summary>
