@@ -24,7 +24,9 @@ internal sealed partial class BearerTokenHandler(
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         string? header = Request.Headers.Authorization;
-        if (string.IsNullOrEmpty(header))
+        // Probes are anonymous: a token sent along must not make /health depend on checking it, which
+        // needs the database, and fail with 500 where /health's own database check says 503.
+        if (string.IsNullOrEmpty(header) || Request.Path.StartsWithSegments("/health") || Request.Path.StartsWithSegments("/alive"))
             return AuthenticateResult.NoResult();
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
             return Fail("The Authorization header must be 'Bearer <token>'.");

@@ -6,8 +6,8 @@ namespace Runtime.Api.Problems;
 
 /// <summary>
 /// The one mapping from exceptions to ProblemDetails: not found 404, conflict and illegal transition
-/// 409, version mismatch 412, validation 400 with every field, unreadable request 400, anything else
-/// a 500 that names the trace id and nothing more.
+/// 409, version mismatch 412, validation 400 with every field, unreadable request 400, the database
+/// out of reach 503 (with Retry-After), anything else a 500 that names the trace id and nothing more.
 /// </summary>
 internal sealed partial class DomainExceptionHandler(IProblemDetailsService problems, ILogger<DomainExceptionHandler> logger) : IExceptionHandler
 {
@@ -24,8 +24,15 @@ internal sealed partial class DomainExceptionHandler(IProblemDetailsService prob
             },
             DomainException d => Map(d),
             BadHttpRequestException b => Problems.Create(b.StatusCode, "bad-request", "Unreadable request", Describe(b)),
+            _ when DatabaseUnavailableException.IsOutage(exception) => Problems.Create(StatusCodes.Status503ServiceUnavailable, "database-unavailable", "Database unavailable",
+                "Runtime's database does not answer just now (restarting or failing over). Retry in a few seconds; a change whose answer was lost may or may not have been made, so read before repeating it."),
             _ => null,
         };
+        if (problem?.Status == StatusCodes.Status503ServiceUnavailable)
+        {
+            LogDatabaseUnavailable(http.Request.Method, http.Request.Path, exception.Message);
+            http.Response.Headers.RetryAfter = "2";
+        }
         if (problem is null)
         {
             LogUnhandled(exception, http.Request.Method, http.Request.Path);
@@ -66,6 +73,9 @@ internal sealed partial class DomainExceptionHandler(IProblemDetailsService prob
         e.InnerException is System.Text.Json.JsonException json
             ? $"The request body is not valid JSON for this endpoint: {json.Message}"
             : e.Message;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The database did not answer {Method} {Path}: {Reason}")]
+    private partial void LogDatabaseUnavailable(string method, string path, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled error on {Method} {Path}")]
     private partial void LogUnhandled(Exception exception, string method, string path);

@@ -35,6 +35,7 @@ public static class ClusterExtensions
                 o.DeleteStateOnClear = true;
             });
             UseRuntimeDataSource(silo.Services);
+            silo.AddIncomingGrainCallFilter<DatabaseOutageFilter>();
             silo.AddActivityPropagation();
         });
         builder.Services.AddOptions<OutboxOptions>().BindConfiguration(OutboxOptions.Section);
