@@ -1,8 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.NetworkInformation;
-using System.Net.Sockets;
 using Runtime.Execution.Processes;
 using Runtime.Tests.Infrastructure;
 
@@ -30,8 +28,11 @@ public sealed class PlainSystem : IAsyncDisposable
         Http = new HttpClient { BaseAddress = new Uri(ApiUrl), Timeout = TimeSpan.FromSeconds(30) };
     }
 
-    /// <summary>The address the silos advertise: this machine's first non-loopback IPv4 address, as a silo on a host of its own would.</summary>
-    public static IPAddress HostAddress { get; } = FindHostAddress();
+    /// <summary>
+    /// The address the silos advertise, set explicitly as on hosts of their own. Loopback: tests here
+    /// reach only this machine's loopback addresses.
+    /// </summary>
+    public static IPAddress HostAddress { get; } = IPAddress.Loopback;
 
     public string ApiUrl { get; }
 
@@ -162,10 +163,4 @@ public sealed class PlainSystem : IAsyncDisposable
         {
         }
     }
-
-    private static IPAddress FindHostAddress() => NetworkInterface.GetAllNetworkInterfaces()
-        .Where(n => n.OperationalStatus == OperationalStatus.Up && n.NetworkInterfaceType != NetworkInterfaceType.Loopback)
-        .SelectMany(n => n.GetIPProperties().UnicastAddresses)
-        .Select(a => a.Address)
-        .FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(a)) ?? IPAddress.Loopback;
 }
