@@ -96,9 +96,22 @@ public sealed partial class EmbeddedAgent
         try
         {
             record = await PrepareAgainAsync(record, ct);
+            if (_stopped.TryRemove(record.AssignmentId, out _))
+            {
+                // Stopped by its owner while it was being prepared: the owner was told then.
+                Remove(record.Directory);
+                return;
+            }
             var supervisor = Supervise(record);
             _running[record.AssignmentId] = new Running(record.AssignmentId, record.Grain, supervisor, record.Directory);
             var outcome = await supervisor.StartAsync();
+            if (_stopped.TryRemove(record.AssignmentId, out _) && _running.TryRemove(record.AssignmentId, out _))
+            {
+                // The stop came just before the app was listed as running: it was told, so it ends here.
+                await supervisor.StopAsync("stopped");
+                Remove(record.Directory);
+                return;
+            }
             if (outcome == StartOutcome.Ready && _running.ContainsKey(record.AssignmentId))
             {
                 record = record with { Pid = supervisor.Workload!.Pid, StartTime = supervisor.Workload.StartTime };
