@@ -19,8 +19,17 @@ public sealed partial class EmbeddedAgent
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         _siloStopping = true;
-        await base.StopAsync(cancellationToken);
+        var loop = base.StopAsync(cancellationToken);
+        // At once, not after the loop: an app the orphan scan is starting again waits for no readiness timeout.
+        await StopAppsAsync();
+        await loop;
         await StopRunsAsync();
+        await StopAppsAsync(); // what the last claims started meanwhile
+        _probe.Dispose();
+    }
+
+    private async Task StopAppsAsync()
+    {
         foreach (var running in _running.Values)
         {
             if (!_running.TryRemove(running.AssignmentId, out _))
@@ -34,7 +43,6 @@ public sealed partial class EmbeddedAgent
                 LogLeftForNextStart(running.Grain, running.AssignmentId);
             }
         }
-        _probe.Dispose();
     }
 
     // The installation's id names this silo's records; until the database answers, the agent does nothing.
