@@ -68,12 +68,24 @@ public sealed class AssignmentQueue(NpgsqlDataSource dataSource, TimeProvider ti
     /// Records that <paramref name="agentId"/> now runs the workload of a finished start assignment (it adopted
     /// the workload of an agent that died), so that stops reach it. False when the assignment is gone, or
     /// when it was completed by another claim than <paramref name="attempt"/> (0: any).
+    /// A stop of the workload still waiting in the previous agent's own queue (sent while no agent ran it)
+    /// moves to <paramref name="agentId"/>'s with it.
     /// </summary>
     public async Task<bool> AdoptAsync(Guid id, string agentId, int attempt, CancellationToken ct = default)
     {
-        await using var command = dataSource.CreateCommand("UPDATE assignments SET claimed_by = $2 WHERE id = $1 AND status = 'completed' AND ($3 = 0 OR attempts = $3)");
+        await using var command = dataSource.CreateCommand("""
+            WITH adopted AS (
+                UPDATE assignments SET claimed_by = $2 WHERE id = $1 AND status = 'completed' AND ($3 = 0 OR attempts = $3)
+                RETURNING id),
+            stops AS (
+                UPDATE assignments s SET environment_id = split_part(s.environment_id, '@', 1) || '@' || $2
+                FROM adopted
+                WHERE s.kind = 'stop' AND s.status = 'pending' AND s.spec ->> 'assignmentId' = adopted.id::text
+                RETURNING s.id)
+            SELECT count(*) FROM adopted
+            """);
         AddParameters(command, id, agentId, attempt);
-        return await command.ExecuteNonQueryAsync(ct) == 1;
+        return await command.ExecuteScalarAsync(ct) is 1L;
     }
 
     /// <summary>The status of an assignment, or null when there is none with that id.</summary>

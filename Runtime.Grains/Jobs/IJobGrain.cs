@@ -48,6 +48,13 @@ public interface IJobGrain : Assignments.IWorkloadOwner
     /// <summary>From a job this one follows: its run ended as this one asked to be told.</summary>
     Task FollowUp(Guid upstreamJobId, Guid upstreamRunId);
 
+    /// <summary>
+    /// From an agent: the silo serving the interactive run of <paramref name="assignmentId"/> was stopped
+    /// (the platform stopped, or the silo was scaled down) and ended it; the run Completes, as after an
+    /// idle stop, and the next visit starts another.
+    /// </summary>
+    Task ServeEnded(Guid assignmentId, string reason);
+
     /// <summary>From a silo's sweep: the agent of an active run is gone; the run fails (and is retried if the job says so).</summary>
     Task AgentLost(Guid runId, string reason);
 

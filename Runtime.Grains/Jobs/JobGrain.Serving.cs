@@ -102,6 +102,12 @@ public sealed partial class JobGrain
         return Task.CompletedTask;
     }
 
+    public async Task ServeEnded(Guid assignmentId, string reason)
+    {
+        if (Exists && RunOf(assignmentId) is { } run)
+            await EndAsync(run, run.CancelRequested ? RunOperation.Cancel : RunOperation.Complete, null, run.CancelRequested ? "cancelled" : reason);
+    }
+
     /// <summary>Stopped as asked: idle (Completed), or cancelled; also a batch run cancelled before its process started.</summary>
     public async Task WorkloadStopped(Guid assignmentId)
     {

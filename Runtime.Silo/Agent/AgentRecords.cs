@@ -3,24 +3,33 @@ using Npgsql;
 using Runtime.Execution.Files;
 using Runtime.Execution.Processes;
 using Runtime.Grains;
+using Runtime.Grains.Storage;
 
 namespace Runtime.Silo.Agent;
 
 /// <summary>
 /// Who runs a workload an agent recorded on disk: the silo process (pid and start time, so that a later
-/// process with the same pid is not taken for it) and the database cluster its grains live in.
+/// process with the same pid is not taken for it) and the installation its grains live in.
 /// </summary>
+/// <param name="Cluster">The installation: <c>installation/&lt;id&gt;</c> from the database (older records: the database's host:port/name).</param>
 internal sealed record RecordOwner(string Cluster, int Pid, long StartTime)
 {
-    /// <summary>This silo, for <paramref name="dataSource"/>'s cluster.</summary>
-    public static RecordOwner Current(NpgsqlDataSource dataSource)
+    /// <summary>This silo, in the installation whose database <paramref name="dataSource"/> reaches.</summary>
+    public static async Task<RecordOwner> CurrentAsync(NpgsqlDataSource dataSource, CancellationToken ct) =>
+        new($"installation/{await Installation.IdAsync(dataSource, ct):D}", Environment.ProcessId, ProcessTable.StartTime(Environment.ProcessId) ?? 0);
+
+    /// <summary>How records named the cluster before the installation had an id: the database's address, which a restart may change.</summary>
+    public static string LegacyCluster(NpgsqlDataSource dataSource)
     {
         var connection = new NpgsqlConnectionStringBuilder(dataSource.ConnectionString);
-        return new RecordOwner($"{connection.Host}:{connection.Port}/{connection.Database}", Environment.ProcessId, ProcessTable.StartTime(Environment.ProcessId) ?? 0);
+        return $"{connection.Host}:{connection.Port}/{connection.Database}";
     }
 
-    /// <summary>Whether an agent of <paramref name="cluster"/> should take the workload over: its cluster, and its owner is gone.</summary>
-    public bool IsOrphanedIn(string cluster) => Cluster == cluster && ProcessTable.StartTime(Pid) != StartTime;
+    /// <summary>Whether the silo that owns the workload is gone (a later process with its pid is not it).</summary>
+    public bool IsGone => ProcessTable.StartTime(Pid) != StartTime;
+
+    /// <summary>Whether an agent of one of <paramref name="clusters"/> should take the workload over: its installation, and its owner is gone.</summary>
+    public bool IsOrphanedIn(IReadOnlyCollection<string> clusters) => clusters.Contains(Cluster) && IsGone;
 }
 
 /// <summary>The agent's records on disk: JSON, 0600, found by file name below a folder.</summary>

@@ -42,7 +42,7 @@ public sealed partial class EmbeddedAgent
             PythonEnvironment python;
             try
             {
-                python = await PythonAsync(assignment, spec.WorkspaceId, spec.PythonEnvironment, ct);
+                python = await PythonAsync(assignment.Grain, assignment.WorkloadId, spec.WorkspaceId, spec.PythonEnvironment, ct);
             }
             catch (PythonEnvironmentException e)
             {
@@ -113,7 +113,7 @@ public sealed partial class EmbeddedAgent
     {
         foreach (var path in RecordFiles.Find(Path.Combine(Workloads, "runs"), RunRecord.FileName, depth: 1))
         {
-            if (RecordFiles.Read<RunRecord>(path) is not { } record || !record.Owner.IsOrphanedIn(_owner.Cluster))
+            if (RecordFiles.Read<RunRecord>(path) is not { } record || !record.Owner.IsOrphanedIn(_clusters))
                 continue;
             if (ProcessTable.StartTime(record.Pid) == record.StartTime)
                 Signals.SendToGroup(record.Pid, Signals.SigKill);

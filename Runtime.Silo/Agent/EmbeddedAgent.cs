@@ -53,7 +53,12 @@ public sealed partial class EmbeddedAgent(
     /// <summary>Starts and runs asked to stop while they were being prepared (or, for a run, while it stops).</summary>
     private readonly ConcurrentDictionary<Guid, byte> _stopped = new();
     private readonly HealthProbe _probe = new();
-    private readonly RecordOwner _owner = RecordOwner.Current(dataSource);
+
+    /// <summary>This silo as the owner of what it runs; known once <see cref="ExecuteAsync"/> has read the installation's id.</summary>
+    private RecordOwner _owner = null!;
+
+    /// <summary>The names of this installation that records may carry: its id, and the database address older records used.</summary>
+    private string[] _clusters = [];
 
     /// <param name="Grain">The app's owner: a project, or an interactive job.</param>
     private sealed record Running(Guid AssignmentId, GrainId Grain, AppSupervisor Supervisor, string Directory);
@@ -64,6 +69,8 @@ public sealed partial class EmbeddedAgent(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (!await KnowOwnerAsync(stoppingToken))
+            return;
         TimeSpan? lastScan = null;
         var clock = Stopwatch.StartNew();
         while (!stoppingToken.IsCancellationRequested)
@@ -104,21 +111,6 @@ public sealed partial class EmbeddedAgent(
                 }
             }
         }
-    }
-
-    public override async Task StopAsync(CancellationToken cancellationToken)
-    {
-        await base.StopAsync(cancellationToken);
-        await StopRunsAsync();
-        // A silo asked to stop takes its apps with it and says so; only one that dies leaves them to be adopted.
-        foreach (var running in _running.Values)
-        {
-            _running.TryRemove(running.AssignmentId, out _);
-            await running.Supervisor.StopAsync("silo stopping");
-            Remove(running.Directory);
-            await Report(running.Grain, p => p.WorkloadFailed(running.AssignmentId, "the silo running the app stopped; start the project again"));
-        }
-        _probe.Dispose();
     }
 
     private async Task HandleAsync(Assignment assignment, CancellationToken ct)
@@ -167,7 +159,7 @@ public sealed partial class EmbeddedAgent(
         PythonEnvironment python;
         try
         {
-            python = await PythonAsync(assignment, spec.WorkspaceId, spec.PythonEnvironment, ct);
+            python = await PythonAsync(assignment.Grain, assignment.WorkloadId, spec.WorkspaceId, spec.PythonEnvironment, ct);
         }
         catch (PythonEnvironmentException e)
         {
@@ -196,6 +188,11 @@ public sealed partial class EmbeddedAgent(
             await supervisor.StopAsync("stopped");
             Remove(directory);
             outcome = StartOutcome.Stopped;
+        }
+        if ((outcome == StartOutcome.Stopped || !_running.ContainsKey(assignment.Id)) && _siloStopping)
+        {
+            // This silo is stopping: its claim goes back to the queue (SiloMembership) for another agent.
+            return;
         }
         if (outcome == StartOutcome.Stopped || !_running.ContainsKey(assignment.Id))
         {
@@ -291,15 +288,15 @@ public sealed partial class EmbeddedAgent(
     }
 
     // The project's Python environment, built on first use and reused after; its build output goes to the project's log.
-    private async Task<PythonEnvironment> PythonAsync(Assignment assignment, Guid workspaceId, string name, CancellationToken ct)
+    private async Task<PythonEnvironment> PythonAsync(GrainId grain, string workloadId, Guid workspaceId, string name, CancellationToken ct)
     {
         var environment = await pythonEnvironments.FindAsync(workspaceId, name, ct)
             ?? throw new PythonEnvironmentException($"the workspace has no Python environment '{name}'");
         var interpreter = environment.Interpreter == PythonEnvironmentStore.AgentInterpreter ? options.Value.Python : environment.Interpreter;
         var built = await venvs.EnsureAsync(new PythonEnvironmentSpec(interpreter, environment.Requirements, environment.InheritSystemPackages),
-            line => logs.Write(new Execution.Logs.LogLine(assignment.WorkloadId, "build", DateTimeOffset.UtcNow, line)), ct);
+            line => logs.Write(new Execution.Logs.LogLine(workloadId, "build", DateTimeOffset.UtcNow, line)), ct);
         if (!built.Reused)
-            LogEnvironmentBuilt(assignment.Grain, name, built.Key, (long)built.Took.TotalMilliseconds);
+            LogEnvironmentBuilt(grain, name, built.Key, (long)built.Took.TotalMilliseconds);
         return built;
     }
 
@@ -379,15 +376,6 @@ public sealed partial class EmbeddedAgent(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Grain} failed for good: {Reason}")]
     private partial void LogFailed(GrainId grain, string reason);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "{Grain}: adopted pid {Pid}, whose silo died")]
-    private partial void LogAdopted(GrainId grain, int pid);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "{Grain}: its silo died and its process is gone; starting it again")]
-    private partial void LogRestartingOrphan(GrainId grain);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Could not adopt {Grain}")]
-    private partial void LogAdoptionFailed(Exception error, GrainId grain);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not remove workload folder {Directory}")]
     private partial void LogCleanupFailed(Exception error, string directory);

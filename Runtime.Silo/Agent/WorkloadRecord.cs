@@ -9,10 +9,11 @@ namespace Runtime.Silo.Agent;
 /// the start spec's, secrets still encrypted.
 /// </summary>
 /// <param name="Owner">The silo running the app and its cluster: while it lives, nobody adopts.</param>
+/// <param name="SiloStopped">Its silo was asked to stop and stopped the app on the way out: any agent of the installation takes it over at once (a project's app is started again; an interactive job's run ends).</param>
 /// <param name="Attempt">Which claim of the start assignment this is: an attempt whose agent died before the start completed is not adopted once another attempt has.</param>
 internal sealed record WorkloadRecord(
     Guid AssignmentId, GrainId Grain, string WorkloadId, StartSpec Spec, string Directory, string VenvBin, int Port,
-    int Pid, long StartTime, RecordOwner Owner, int Attempt = 0)
+    int Pid, long StartTime, RecordOwner Owner, int Attempt = 0, bool SiloStopped = false)
 {
     public const string FileName = "workload.json";
 

@@ -83,4 +83,25 @@ public sealed class AssignmentQueueTests(EngineCluster engine) : IClassFixture<E
         Assert.Empty(await Queue.ClaimAsync(environment, "agent", 10, TimeSpan.FromSeconds(30)));
         Assert.Equal(AssignmentStatus.Failed, await Queue.StatusAsync(id));
     }
+
+    [Fact]
+    public async Task Adopting_a_finished_start_moves_a_stop_waiting_for_its_previous_agent_to_the_adopter()
+    {
+        var environment = "env-" + Guid.NewGuid();
+        var id = await AssignAsync("adopt-" + Guid.NewGuid(), environment, "w");
+        Assert.Single(await Queue.ClaimAsync(environment, "agent-gone", 10, TimeSpan.FromSeconds(30)));
+        Assert.True(await Queue.CompleteAsync(id, "agent-gone", true, null));
+        // Sent while no agent ran the workload: to the queue of the agent that had claimed the start.
+        var stop = Guid.NewGuid();
+        Assert.Equal(1, await engine.Database.ScalarAsync<int>("""
+            INSERT INTO assignments (id, environment_id, workload_id, kind, spec, grain_type, grain_key, available_at)
+            VALUES ($1, $2, 'w', 'stop', jsonb_build_object('assignmentId', $3::text), 'probe', 'p', now()) RETURNING 1
+            """, stop, $"{environment}@agent-gone", id.ToString("D")));
+
+        Assert.False(await Queue.AdoptAsync(id, "agent-next", attempt: 2)); // another claim's start: not this one
+        Assert.True(await Queue.AdoptAsync(id, "agent-next", attempt: 1));
+
+        Assert.Empty(await Queue.ClaimAsync($"{environment}@agent-gone", "agent-gone", 10, TimeSpan.FromSeconds(30)));
+        Assert.Equal(stop, Assert.Single(await Queue.ClaimAsync($"{environment}@agent-next", "agent-next", 10, TimeSpan.FromSeconds(30))).Id);
+    }
 }
