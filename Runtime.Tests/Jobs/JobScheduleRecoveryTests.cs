@@ -31,16 +31,18 @@ public sealed class JobScheduleRecoveryTests(ApiFixture api) : IClassFixture<Api
         var job = $"{project}/jobs/every-second";
 
         await api.StopGrainHostAsync();
+        // A fire can fall due while the silo is still stopping: what ran by then is not downtime.
+        var beforeDowntime = (await RunsAsync(job)).Select(r => r.GetProperty("id").GetGuid()).ToHashSet();
         DateTimeOffset restarted;
         try
         {
             await Task.Delay(3500); // three fire times with no silo at all
-            Assert.Empty(await RunsAsync(job));
+            Assert.Equal(beforeDowntime.Count, (await RunsAsync(job)).Length);
             restarted = DateTimeOffset.UtcNow;
             // Ticks missed within the replay window would each fire (a failover's); these count as downtime.
             await using (await api.Database.StartSiloAsync("silo-back", new Dictionary<string, string?> { ["Runtime:Reminders:ReplayWindow"] = "00:00:00" }))
             {
-                await Eventually.Get(() => RunsAsync(job), r => r.Count(x => x.GetProperty("status").GetString() == "Completed") >= 3, TimeSpan.FromSeconds(20), "runs after the restart");
+                await Eventually.Get(() => RunsAsync(job), r => r.Count(x => x.GetProperty("status").GetString() == "Completed") >= beforeDowntime.Count + 3, TimeSpan.FromSeconds(20), "runs after the restart");
                 Assert.Equal(200, (int)(await api.Owner().PostAsync($"{job}/pause", null)).StatusCode);
             }
         }
@@ -51,10 +53,10 @@ public sealed class JobScheduleRecoveryTests(ApiFixture api) : IClassFixture<Api
 
         var runs = await RunsAsync(job);
         Assert.All(runs, r => Assert.Equal("schedule", r.GetProperty("trigger").GetString()));
-        // Only one run is for a tick before the restart: the missed ticks collapsed into it.
-        var late = runs.Where(r => r.GetProperty("scheduledFor").GetDateTimeOffset() < restarted.AddSeconds(-1)).ToList();
+        // Only one run is for a tick of the downtime: the missed ticks collapsed into it.
+        var late = runs.Where(r => !beforeDowntime.Contains(r.GetProperty("id").GetGuid()) && r.GetProperty("scheduledFor").GetDateTimeOffset() < restarted.AddSeconds(-1)).ToList();
         var catchUp = Assert.Single(late);
-        Assert.Equal(1, catchUp.GetProperty("number").GetInt32());
+        Assert.Equal(beforeDowntime.Count + 1, catchUp.GetProperty("number").GetInt32());
     }
 
     [Fact]
