@@ -166,7 +166,9 @@ public sealed class InteractiveJobTests(ApiFixture api) : IClassFixture<ApiFixtu
                 await socket.ConnectAsync(endpoint, cancellationToken);
                 return socket;
             }
-            catch (System.Net.WebSockets.WebSocketException e) when (e.Message.Contains("'503'", StringComparison.Ordinal))
+            // 503: starting. 502: the connect reached an app its idle stop was just ending, a moment before
+            // the run was marked ended; a browser retries both.
+            catch (System.Net.WebSockets.WebSocketException e) when (e.Message.Contains("'503'", StringComparison.Ordinal) || e.Message.Contains("'502'", StringComparison.Ordinal))
             {
                 socket.Dispose();
                 await Task.Delay(TimeSpan.FromMilliseconds(250), cancellationToken);
