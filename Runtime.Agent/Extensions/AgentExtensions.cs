@@ -3,7 +3,7 @@ using Runtime.Agent.Hosting;
 using Runtime.Agent.Logs;
 using Runtime.Agent.Loops;
 using Runtime.Agent.Resources;
-using Runtime.Agent.Workloads;
+using Runtime.Execution.Agents;
 using Runtime.Execution.Python;
 using Runtime.Execution.Supervision;
 
@@ -27,17 +27,18 @@ internal static class AgentExtensions
         services.AddSingleton<LogUploader>();
         services.AddSingleton(sp => new ArchiveCache(sp.GetRequiredService<GatewayClient>(), settings.Archives));
         services.AddSingleton(_ => new VenvBuilder(settings.Venvs));
-        services.AddSingleton<WorkloadPreparation>();
-        services.AddSingleton<WorkloadRegistry>();
-        services.AddSingleton<AppWorkloads>();
-        services.AddSingleton<RunWorkloads>();
+        services.AddSingleton<GatewayChannel>();
+        services.AddSingleton(sp => settings.ForRunner(sp.GetRequiredService<AgentIdentity>().Id));
+        services.AddSingleton(sp => new AgentRunner(sp.GetRequiredService<GatewayChannel>(), sp.GetRequiredService<RunnerSettings>(),
+            sp.GetRequiredService<VenvBuilder>(), sp.GetRequiredService<IOptions<AgentOptions>>().Value, sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<AgentRunner>>()));
         services.AddSingleton(_ => new ResourceMeter(settings.DataDirectory));
         services.AddSingleton<AgentConnection>();
 
         // Started in this order and stopped in reverse: logs are shipped until the very end; recorded
         // workloads are taken over before the first heartbeat lists what the agent runs.
         services.AddHostedService(sp => sp.GetRequiredService<LogUploader>());
-        services.AddHostedService<WorkloadAdoption>();
+        services.AddHostedService<RunnerLifetime>();
         services.AddHostedService<HeartbeatLoop>();
         services.AddHostedService<AssignmentLoop>();
         return builder;

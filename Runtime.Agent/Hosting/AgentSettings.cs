@@ -1,4 +1,3 @@
-using System.Net;
 using Runtime.Execution.Agents;
 
 namespace Runtime.Agent.Hosting;
@@ -14,21 +13,11 @@ internal sealed record AgentSettings(Uri Api, string Environment, string Token, 
     /// <summary>RUNTIME_API_URL for runs: the Api's address without a trailing slash.</summary>
     public string ApiUrl => Api.ToString().TrimEnd('/');
 
-    /// <summary>
-    /// Where apps listen: loopback when the Api reaches them on loopback (the agent beside the Api), every
-    /// interface otherwise, since the advertised name may not be an address of this machine that can be bound.
-    /// </summary>
-    public string BindHost => IsLoopback(AdvertiseHost) ? "127.0.0.1" : "0.0.0.0";
-
-    public string Workloads => Path.Combine(DataDirectory, "workloads");
-
     public string Archives => Path.Combine(DataDirectory, "archives");
 
     public string Venvs => Path.Combine(DataDirectory, "venvs");
 
-    /// <summary>The address the Api proxies an app on <paramref name="port"/> at.</summary>
-    public string Address(int port) => new UriBuilder(Uri.UriSchemeHttp, AdvertiseHost, port).Uri.ToString().TrimEnd('/');
-
-    private static bool IsLoopback(string host) =>
-        host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || (IPAddress.TryParse(host, out var address) && IPAddress.IsLoopback(address));
+    /// <summary>What the runner runs with: the agent's own identity is its cluster, so after a restart it takes over what its earlier process ran.</summary>
+    public RunnerSettings ForRunner(Guid agentId) => new(DataDirectory, AdvertiseHost, ApiUrl, RecordOwner.Current($"agent/{agentId:D}"), [$"agent/{agentId:D}"],
+        StopsWorkloadsOnShutdown: false, SharesDataDirectory: false);
 }

@@ -14,9 +14,4 @@ internal sealed partial class AssignmentLoop
     [LoggerMessage(Level = LogLevel.Warning, Message = "Environment {Environment}: claiming failed ({Error}); trying again in {Seconds} s")]
     private partial void LogClaimFailed(string environment, string error, double seconds);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Assignment {AssignmentId} has unknown kind {Kind}")]
-    private partial void LogUnknownKind(string kind, Guid assignmentId);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Assignment {Kind} {AssignmentId} for workload {WorkloadId} failed")]
-    private partial void LogAssignmentFailed(Exception error, string kind, Guid assignmentId, string workloadId);
 }

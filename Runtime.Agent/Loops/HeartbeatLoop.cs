@@ -1,7 +1,6 @@
 using Runtime.Agent.Gateway;
 using Runtime.Agent.Hosting;
 using Runtime.Agent.Resources;
-using Runtime.Agent.Workloads;
 using Runtime.Execution.Agents;
 
 namespace Runtime.Agent.Loops;
@@ -12,7 +11,7 @@ namespace Runtime.Agent.Loops;
 /// environment (409), the token is refused (401) or the Api is unreachable, it keeps trying with a doubling wait.
 /// </summary>
 internal sealed partial class HeartbeatLoop(
-    GatewayClient client, AgentSettings settings, AgentIdentity identity, WorkloadRegistry registry, ResourceMeter meter,
+    GatewayClient client, AgentSettings settings, AgentIdentity identity, AgentRunner runner, ResourceMeter meter,
     AgentConnection connection, TimeProvider time, ILogger<HeartbeatLoop> logger) : BackgroundService
 {
     private readonly Backoff _backoff = new();
@@ -40,7 +39,7 @@ internal sealed partial class HeartbeatLoop(
     /// <summary>One heartbeat; returns how long to wait before the next.</summary>
     public async Task<TimeSpan> BeatAsync(CancellationToken ct)
     {
-        var workloads = registry.Current();
+        var workloads = runner.Current();
         var heartbeat = new AgentHeartbeat(identity.Id, identity.Version, identity.StartedAt, identity.Hostname, meter.Read(), workloads, _lastRoundTripMs);
         try
         {

@@ -63,8 +63,7 @@ public static partial class AgentGatewayEndpoints
     }
 
     private static async Task<IReadOnlyList<AgentAssignment>> Claim(
-        ClaimRequest request, HttpContext http, AssignmentQueue queue, AgentWorkloads workloads, AssignmentWakeups wakeups, Orleans.IGrainFactory grains,
-        ILoggerFactory loggers)
+        ClaimRequest request, HttpContext http, AssignmentQueue queue, AgentWorkloads workloads, AssignmentWakeups wakeups)
     {
         var agent = AgentAuthentication.Holder(http);
         var environment = agent.Credentials.EnvironmentId.ToString("D");
@@ -81,37 +80,12 @@ public static partial class AgentGatewayEndpoints
                 .. await queue.ClaimAsync(environment, agentId, max, Lease, http.RequestAborted),
             ];
             if (claimed.Count > 0)
-                return await ResolveAsync(claimed, agentId, queue, workloads, grains, loggers.CreateLogger(typeof(AgentGatewayEndpoints)), http.RequestAborted);
+                return await workloads.ResolveClaimedAsync(claimed, agentId, http.RequestAborted);
             var left = wait - clock.Elapsed;
             if (left <= TimeSpan.Zero)
                 return [];
             await wakeups.WaitAsync(wakeup, left, http.RequestAborted);
         }
-    }
-
-    // What cannot be resolved (a Python environment deleted meanwhile) fails at once, told to its owner, instead of reaching the agent.
-    private static async Task<IReadOnlyList<AgentAssignment>> ResolveAsync(
-        IReadOnlyList<Assignment> claimed, string agentId, AssignmentQueue queue, AgentWorkloads workloads, Orleans.IGrainFactory grains, ILogger logger, CancellationToken ct)
-    {
-        var resolved = new List<AgentAssignment>();
-        foreach (var assignment in claimed)
-        {
-            try
-            {
-                resolved.Add(await workloads.ResolveAsync(assignment, ct));
-            }
-            catch (InvalidOperationException e)
-            {
-                LogUnresolvable(logger, assignment.Id, assignment.Grain, e.Message);
-                await queue.CompleteAsync(assignment.Id, agentId, false, null, CancellationToken.None);
-                var reason = $"the agent could not run it: {e.Message}";
-                if (assignment.Kind == "run")
-                    await grains.GetGrain<IJobGrain>(AgentWorkloads.JobOf(assignment)).RunEnded(AgentWorkloads.RunOf(assignment), -1, reason, null);
-                else
-                    await WorkloadOwners.Of(grains, assignment.Grain).WorkloadFailed(assignment.Id, reason);
-            }
-        }
-        return resolved;
     }
 
     private static async Task<IResult> Complete(Guid id, CompleteRequest request, HttpContext http, AssignmentQueue queue)
@@ -129,37 +103,9 @@ public static partial class AgentGatewayEndpoints
         var assignment = await queue.FindAsync(report.AssignmentId, agent.Credentials.EnvironmentId.ToString("D"), http.RequestAborted)
             ?? throw new NotFoundException("assignment", report.AssignmentId.ToString());
         var environment = grains.GetGrain<IEnvironmentGrain>(agent.Credentials.EnvironmentId);
-        var owner = assignment.Kind == "start" ? WorkloadOwners.Of(grains, assignment.Grain) : null;
-        switch (report.Event)
-        {
-            case AgentEvents.Ready when owner is not null && Uri.TryCreate(report.Address, UriKind.Absolute, out var address) && address.Scheme is "http" or "https":
-                await owner.WorkloadReady(assignment.Id, address.GetLeftPart(UriPartial.Authority));
-                break;
-            case AgentEvents.Failed when owner is not null:
-                await owner.WorkloadFailed(assignment.Id, Text(report.Reason, 4000));
-                await environment.WorkloadFailed(assignment.WorkloadId, Text(report.Reason, 4000));
-                break;
-            case AgentEvents.Restarted when owner is not null:
-                await owner.WorkloadRestarted(assignment.Id, Text(report.Reason, 4000));
-                break;
-            case AgentEvents.Stopped when owner is not null:
-                await owner.WorkloadStopped(assignment.Id);
-                break;
-            case AgentEvents.Stopped when assignment.Kind == "run":
-                await grains.GetGrain<IJobGrain>(AgentWorkloads.JobOf(assignment)).WorkloadStopped(assignment.Id);
-                break;
-            case AgentEvents.RunStarted when assignment.Kind == "run" && report.TokenHash is { Length: 64 } hash:
-                await grains.GetGrain<IJobGrain>(AgentWorkloads.JobOf(assignment)).RunStarted(AgentWorkloads.RunOf(assignment), hash);
-                break;
-            case AgentEvents.RunEnded when assignment.Kind == "run" && report.ExitCode is { } exitCode:
-                await grains.GetGrain<IJobGrain>(AgentWorkloads.JobOf(assignment)).RunEnded(AgentWorkloads.RunOf(assignment), exitCode, report.StopReason, report.LastLines);
-                if (exitCode != 0 && report.StopReason is null)
-                    await environment.WorkloadFailed(assignment.WorkloadId, $"exited with code {exitCode}");
-                break;
-            default:
-                throw new ValidationException("event", $"'{report.Event}' is not a report for a {assignment.Kind} assignment (or it lacks its fields): " +
-                    "ready (address), failed (reason), restarted (reason), stopped for apps; run-started (tokenHash), run-ended (exitCode), stopped for runs.");
-        }
+        if (!await AgentReports.ApplyAsync(grains, assignment, report, environment))
+            throw new ValidationException("event", $"'{report.Event}' is not a report for a {assignment.Kind} assignment (or it lacks its fields): " +
+                "ready (address), failed (reason), restarted (reason), stopped, serve-ended (reason) for apps; run-started (tokenHash), run-ended (exitCode), stopped for runs.");
         return TypedResults.NoContent();
     }
 
@@ -190,6 +136,4 @@ public static partial class AgentGatewayEndpoints
     [LoggerMessage(Level = LogLevel.Warning, Message = "Environment {EnvironmentId}: agent {AgentId} refused, another agent holds it")]
     private static partial void LogRefused(ILogger logger, Guid environmentId, Guid agentId);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Assignment {AssignmentId} for {Grain} cannot go to a remote agent: {Reason}")]
-    private static partial void LogUnresolvable(ILogger logger, Guid assignmentId, GrainId grain, string reason);
 }

@@ -50,6 +50,9 @@ public static class AgentEvents
     /// <summary>A workload was stopped as asked (or asked to stop before it started).</summary>
     public const string Stopped = "stopped";
 
+    /// <summary>An interactive run's app was ended with the agent that served it (the agent stopped); the next visit starts another. <see cref="AgentReport.Reason"/> says why.</summary>
+    public const string ServeEnded = "serve-ended";
+
     /// <summary>A batch run's process was spawned; <see cref="AgentReport.TokenHash"/> is the SHA-256 (hex) of its RUNTIME_RUN_TOKEN.</summary>
     public const string RunStarted = "run-started";
 
@@ -75,7 +78,8 @@ public sealed record ClaimRequest(Guid AgentId, int Max, int WaitSeconds);
 /// kind <c>check</c> carries <see cref="Checks"/>, whose <see cref="CheckResults"/> the agent sends as the
 /// completion's result.
 /// </summary>
-public sealed record AgentAssignment(Guid Id, string Kind, string WorkloadId, AgentWorkload? Workload, Guid? StopAssignmentId, AgentChecks? Checks = null);
+/// <param name="Attempt">Which claim of the assignment this is (1 for the first).</param>
+public sealed record AgentAssignment(Guid Id, string Kind, string WorkloadId, AgentWorkload? Workload, Guid? StopAssignmentId, AgentChecks? Checks = null, int Attempt = 0);
 
 /// <summary>What to check from the agent's machine before a deploy: hosts it must reach, paths it must use.</summary>
 public sealed record AgentChecks(IReadOnlyList<ReachabilityCheck> Connections, IReadOnlyList<PathCheck> Paths);
@@ -104,13 +108,15 @@ public sealed record CheckResult(string Name, string Target, bool Passed, string
 /// <param name="Files">Paths relative to the working directory (<c>.dlt/config.toml</c>) and their text.</param>
 /// <param name="TimeLimitSeconds">For runs: stopped (SIGTERM, grace, SIGKILL) and reported with stop reason "time limit" past it.</param>
 /// <param name="RunId">For runs: its id (RUNTIME_RUN_ID); the agent sets RUNTIME_RUN_TOKEN and RUNTIME_API_URL too.</param>
+/// <param name="Interactive">For starts: the app is an interactive job's run, which ends (rather than starts again) when its agent stops.</param>
 public sealed record AgentWorkload(
     string AppType, string Path, string BasePath, string Archive, string Profile,
     IReadOnlyDictionary<string, string> Environment, IReadOnlyList<string> Secrets, IReadOnlyDictionary<string, string> Files,
-    AgentPython Python, int? TimeLimitSeconds, Guid? RunId);
+    AgentPython Python, int? TimeLimitSeconds, Guid? RunId, bool Interactive = false);
 
 /// <summary>The Python environment: an interpreter (<c>agent</c>: the agent's own), pip requirements, system packages or not.</summary>
-public sealed record AgentPython(string Interpreter, string Requirements, bool InheritSystemPackages);
+/// <param name="Name">The environment's name in its workspace, for messages.</param>
+public sealed record AgentPython(string Interpreter, string Requirements, bool InheritSystemPackages, string? Name = null);
 
 public sealed record CompleteRequest(Guid AgentId, bool Succeeded, JsonElement? Result);
 

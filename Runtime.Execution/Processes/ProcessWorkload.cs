@@ -110,13 +110,8 @@ public sealed class ProcessWorkload : IAsyncDisposable
 
     private void Follow(ILogSink sink, (long Stdout, long Stderr) offsets, Task<int> exitCode)
     {
-        var secrets = (_spec.Secrets ?? []).Where(s => s.Length > 0).OrderByDescending(s => s.Length).ToArray();
-        void Capture(string stream, string text)
-        {
-            foreach (var secret in secrets)
-                text = text.Replace(secret, "***", StringComparison.Ordinal);
-            sink.Write(new LogLine(_spec.Id, stream, DateTimeOffset.UtcNow, text));
-        }
+        var mask = new SecretMask(_spec.Secrets);
+        void Capture(string stream, string text) => sink.Write(new LogLine(_spec.Id, stream, DateTimeOffset.UtcNow, mask.Apply(text)));
         var stop = _watching.Token;
         var tails = Task.WhenAll(
             new OutputTail(Path.Combine(OutputDirectory, "stdout.log"), offsets.Stdout, line => Capture("stdout", line)).RunAsync(stop),

@@ -24,6 +24,8 @@ public static class SiloExtensions
         builder.Services.AddSingleton(sp => new VenvBuilder(Path.Combine(AgentOptions.DataDirectory(sp.GetRequiredService<IConfiguration>()), "venvs")));
         builder.Services.AddSingleton<LogShipper>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LogShipper>());
+        builder.Services.AddSingleton<Runtime.Grains.Assignments.AgentWorkloads>();
+        builder.Services.AddSingleton<InProcessChannel>();
         builder.Services.AddHostedService<EmbeddedAgent>();
         builder.Services.AddHostedService<Runtime.Grains.Jobs.LostRuns>();
         builder.Services.AddHealthChecks().AddDatabaseCheck();

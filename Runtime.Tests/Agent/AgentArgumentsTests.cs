@@ -22,8 +22,8 @@ public sealed class AgentArgumentsTests
         Assert.Equal("re_abc", settings.Token);
         Assert.Equal("/var/lib/agent", settings.DataDirectory);
         Assert.Equal("10.0.0.5", settings.AdvertiseHost);
-        Assert.Equal("0.0.0.0", settings.BindHost);
-        Assert.Equal("http://10.0.0.5:8123", settings.Address(8123));
+        Assert.Equal("0.0.0.0", settings.ForRunner(Guid.Empty).BindHost);
+        Assert.Equal("http://10.0.0.5:8123", settings.ForRunner(Guid.Empty).Address(8123));
         Assert.Null(settings.HeartbeatInterval);
     }
 
@@ -41,7 +41,7 @@ public sealed class AgentArgumentsTests
         Assert.Equal("re_env", settings.Token);
         Assert.Equal(Path.GetFullPath(".runtime-agent"), settings.DataDirectory);
         Assert.Equal("127.0.0.1", settings.AdvertiseHost);
-        Assert.Equal("127.0.0.1", settings.BindHost);
+        Assert.Equal("127.0.0.1", settings.ForRunner(Guid.Empty).BindHost);
         Assert.Equal(TimeSpan.FromMilliseconds(500), settings.HeartbeatInterval);
         Assert.Equal("http://127.0.0.1:5000/", settings.Api.ToString());
     }
@@ -88,13 +88,13 @@ public sealed class AgentArgumentsTests
     public void Apps_listen_on_loopback_only_when_the_Api_reaches_them_there(string advertise, string bind)
     {
         var (settings, _) = AgentArguments.Parse(["--api", "http://api:8080", "--environment", "e", "--token", "t", "--advertise-host", advertise], Environment());
-        Assert.Equal(bind, settings!.BindHost);
+        Assert.Equal(bind, settings!.ForRunner(Guid.Empty).BindHost);
     }
 
     [Fact]
     public void An_IPv6_advertise_host_is_bracketed_in_app_addresses()
     {
         var (settings, _) = AgentArguments.Parse(["--api", "http://api:8080", "--environment", "e", "--token", "t", "--advertise-host", "fd00::5"], Environment());
-        Assert.Equal("http://[fd00::5]:9000", settings!.Address(9000));
+        Assert.Equal("http://[fd00::5]:9000", settings!.ForRunner(Guid.Empty).Address(9000));
     }
 }

@@ -1,9 +1,7 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Text.RegularExpressions;
-using Runtime.Agent.Gateway;
 
-namespace Runtime.Agent.Workloads;
+namespace Runtime.Agent.Gateway;
 
 /// <summary>
 /// Revision archives by hash (<c>&lt;data-dir&gt;/archives/&lt;hash&gt;.tar.gz</c>): downloaded once, to a temporary
@@ -64,32 +62,6 @@ internal sealed partial class ArchiveCache(GatewayClient client, string folder)
         {
             File.Delete(partial);
         }
-    }
-
-    /// <summary>Unpacks <paramref name="archive"/> into <paramref name="directory"/> (files owned by the agent's user, whatever the archive says).</summary>
-    public static async Task UnpackAsync(string archive, string directory, CancellationToken ct)
-    {
-        Directory.CreateDirectory(directory);
-        var tar = new ProcessStartInfo("tar") { RedirectStandardInput = true, RedirectStandardError = true };
-        foreach (var argument in new[] { "-xzf", "-", "-C", directory, "--no-same-owner" })
-            tar.ArgumentList.Add(argument);
-        using var process = Process.Start(tar) ?? throw new InvalidOperationException("could not run tar");
-        var error = process.StandardError.ReadToEndAsync(ct);
-        await using (var source = File.OpenRead(archive))
-        {
-            try
-            {
-                await source.CopyToAsync(process.StandardInput.BaseStream, ct);
-            }
-            catch (IOException)
-            {
-                // tar stopped reading (a broken archive): its exit code and message say why.
-            }
-            process.StandardInput.Close();
-        }
-        await process.WaitForExitAsync(ct);
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"unpacking the revision failed: {(await error).Trim()}");
     }
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")]

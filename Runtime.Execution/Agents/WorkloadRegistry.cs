@@ -2,10 +2,10 @@ using System.Collections.Concurrent;
 using Runtime.Execution.Processes;
 using Runtime.Execution.Supervision;
 
-namespace Runtime.Agent.Workloads;
+namespace Runtime.Execution.Agents;
 
 /// <summary>
-/// What the agent holds now, by start assignment: starts being prepared, apps under supervision, runs in
+/// What a runner holds now, by start assignment: starts being prepared, apps under supervision, runs in
 /// progress, and stops that came before their start was done. Heartbeats list it; stops look things up in it.
 /// </summary>
 internal sealed class WorkloadRegistry
@@ -17,7 +17,7 @@ internal sealed class WorkloadRegistry
         public bool Ready { get; set; }
     }
 
-    /// <summary>A batch run's process.</summary>
+    /// <summary>A batch run's process and the handling that reports its end.</summary>
     public sealed record Run(Guid AssignmentId, string WorkloadId, ProcessWorkload Process);
 
     public ConcurrentDictionary<Guid, App> Apps { get; } = new();
@@ -30,7 +30,10 @@ internal sealed class WorkloadRegistry
     /// <summary>Starts asked to stop before they ran (or, for a run, while it stops): they do not start.</summary>
     public ConcurrentDictionary<Guid, byte> Stopped { get; } = new();
 
-    /// <summary>The start assignments this agent runs or is preparing, for heartbeats.</summary>
+    /// <summary>The handling of each run in progress, to its report: a stopping agent waits for them.</summary>
+    public ConcurrentDictionary<Guid, Task> RunHandlers { get; } = new();
+
+    /// <summary>The start assignments this runner runs or is preparing, for heartbeats.</summary>
     public IReadOnlyList<Guid> Current() => Apps.Keys.Concat(Runs.Keys).Concat(Preparing.Keys).Distinct().Order().ToList();
 
     public bool Holds(Guid assignmentId) => Apps.ContainsKey(assignmentId) || Runs.ContainsKey(assignmentId) || Preparing.ContainsKey(assignmentId);

@@ -1,8 +1,8 @@
+using Runtime.Execution.Agents;
 using Runtime.Agent.Hosting;
-using Runtime.Agent.Workloads;
 using Xunit;
 
-namespace Runtime.Tests.Agent;
+namespace Runtime.Tests.Runner;
 
 public sealed class WorkloadFilesTests : IDisposable
 {

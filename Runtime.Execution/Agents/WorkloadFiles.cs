@@ -1,10 +1,9 @@
-using Runtime.Execution.Agents;
 using Runtime.Execution.Files;
 
-namespace Runtime.Agent.Workloads;
+namespace Runtime.Execution.Agents;
 
 /// <summary>The files a workload gets in its working directory (<see cref="AgentWorkload.Files"/>), 0600 since they may hold secrets.</summary>
-internal static class WorkloadFiles
+public static class WorkloadFiles
 {
     /// <summary>Writes each file below <paramref name="directory"/>; a path that is absolute or leaves it is refused before anything is written.</summary>
     /// <exception cref="InvalidDataException">A path is empty, absolute, or climbs out with <c>..</c>.</exception>

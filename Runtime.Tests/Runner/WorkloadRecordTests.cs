@@ -1,8 +1,7 @@
-using Runtime.Agent.Workloads;
 using Runtime.Execution.Agents;
 using Xunit;
 
-namespace Runtime.Tests.Agent;
+namespace Runtime.Tests.Runner;
 
 public sealed class WorkloadRecordTests : IDisposable
 {
@@ -20,7 +19,7 @@ public sealed class WorkloadRecordTests : IDisposable
         var directory = Path.Combine(_workloads, Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
         var record = new WorkloadRecord(Guid.NewGuid(), AssignmentKinds.Start, "project/sales", Workload(), directory, "/venv/bin", 8123, 42, 1234,
-            DateTimeOffset.UtcNow, Ready: true);
+            DateTimeOffset.UtcNow, RecordOwner.Current("agent/test"), Attempt: 2, Ready: true);
 
         Assert.True(record.Save());
 
@@ -35,7 +34,7 @@ public sealed class WorkloadRecordTests : IDisposable
     public void A_record_is_not_written_once_its_workload_folder_is_gone()
     {
         var record = new WorkloadRecord(Guid.NewGuid(), AssignmentKinds.Run, "run/1", Workload(), Path.Combine(_workloads, "gone"), null, 0, 1, 1,
-            DateTimeOffset.UtcNow);
+            DateTimeOffset.UtcNow, RecordOwner.Current("agent/test"));
 
         Assert.False(record.Save());
         Assert.False(Directory.Exists(record.Directory));
@@ -47,11 +46,14 @@ public sealed class WorkloadRecordTests : IDisposable
         var path = Path.Combine(_workloads, WorkloadRecord.FileName);
         File.WriteAllText(path, "{\"assignmentId\": ");
         Assert.Null(WorkloadRecord.Read(path));
+        // A record of an older shape (no kind, no owner) is not taken for a workload either.
+        File.WriteAllText(path, "{\"assignmentId\": \"" + Guid.NewGuid() + "\", \"pid\": 12}");
+        Assert.Null(WorkloadRecord.Read(path));
     }
 
     [Fact]
     public void The_run_token_hash_is_lowercase_hex_sha256_of_its_utf8_bytes()
     {
-        Assert.Equal("2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824", RunWorkloads.TokenHash("hello"));
+        Assert.Equal("2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824", AgentRunner.TokenHash("hello"));
     }
 }

@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using Runtime.Execution.Files;
+using Runtime.Execution.Logs;
+using Runtime.Execution.Python;
+
+namespace Runtime.Execution.Agents;
+
+/// <summary>
+/// A workload's folder (<c>&lt;data-dir&gt;/workloads/&lt;assignment&gt;-&lt;attempt&gt;/</c>): the revision unpacked into
+/// <c>app/</c>, the workload's files written there, its Python environment built or reused (build output in the
+/// workload's log, stream <c>build</c>, its secrets masked).
+/// </summary>
+public sealed partial class AgentRunner
+{
+    /// <summary>The interpreter name that means the agent's own (<see cref="Supervision.AgentOptions.Python"/>).</summary>
+    public const string AgentInterpreter = "agent";
+
+    // One folder per claim: an earlier claim's agent may have died while starting, leaving its workload to be taken over.
+    private string Folder(AgentAssignment assignment) => Path.Combine(settings.Workloads, $"{assignment.Id:N}-{assignment.Attempt}");
+
+    /// <summary>Prepares the folder; returns the Python environment's <c>bin</c> folder. Times of each phase go into <paramref name="phases"/>.</summary>
+    /// <exception cref="PythonEnvironmentException">Building the Python environment failed.</exception>
+    private async Task<string> PrepareAsync(string directory, string workloadId, AgentWorkload workload, Dictionary<string, long> phases, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        PrivateFile.CreateFolder(directory);
+        var app = Path.Combine(directory, "app");
+        await UnpackAsync(workload.Archive, app, ct);
+        WorkloadFiles.Write(workload.Files, app);
+        phases["unpackMs"] = clock.ElapsedMilliseconds;
+        var bin = await PythonAsync(workloadId, workload, ct);
+        phases["venvMs"] = clock.ElapsedMilliseconds - phases["unpackMs"];
+        return bin;
+    }
+
+    // What a start again needs and may have lost meanwhile: the unpacked revision, its files and the Python environment.
+    private async Task<WorkloadRecord> PrepareAgainAsync(WorkloadRecord record, CancellationToken ct)
+    {
+        if (!Directory.Exists(record.AppDirectory) || !Directory.EnumerateFileSystemEntries(record.AppDirectory).Any())
+        {
+            LogUnpackingAgain(record.WorkloadId, record.AssignmentId);
+            await UnpackAsync(record.Workload.Archive, record.AppDirectory, ct);
+        }
+        WorkloadFiles.Write(record.Workload.Files, record.AppDirectory);
+        if (record.VenvBin is not null && Directory.Exists(record.VenvBin))
+            return record;
+        record = record with { VenvBin = await PythonAsync(record.WorkloadId, record.Workload, ct) };
+        record.Save();
+        return record;
+    }
+
+    // The workload's Python environment, built on first use and reused after.
+    private async Task<string> PythonAsync(string workloadId, AgentWorkload workload, CancellationToken ct)
+    {
+        var python = workload.Python;
+        var interpreter = python.Interpreter == AgentInterpreter ? options.Python : python.Interpreter;
+        var mask = new SecretMask(workload.Secrets);
+        var built = await venvs.EnsureAsync(new PythonEnvironmentSpec(interpreter, python.Requirements, python.InheritSystemPackages),
+            line => channel.Logs.Write(new LogLine(workloadId, "build", time.GetUtcNow(), mask.Apply(line))), ct);
+        if (!built.Reused)
+            LogEnvironmentBuilt(workloadId, built.Key, (long)built.Took.TotalMilliseconds);
+        return built.Bin;
+    }
+
+    private static string BuildFailed(AgentPython python) =>
+        python.Name is { } name ? $"building the Python environment '{name}' failed" : "building the Python environment failed";
+
+    /// <summary>Unpacks the revision archive into <paramref name="directory"/> (files owned by the agent's user, whatever the archive says).</summary>
+    private async Task UnpackAsync(string archive, string directory, CancellationToken ct)
+    {
+        Directory.CreateDirectory(directory);
+        var tar = new ProcessStartInfo("tar") { RedirectStandardInput = true, RedirectStandardError = true };
+        foreach (var argument in new[] { "-xzf", "-", "-C", directory, "--no-same-owner" })
+            tar.ArgumentList.Add(argument);
+        await using var source = await channel.OpenArchiveAsync(archive, ct);
+        using var process = Process.Start(tar) ?? throw new InvalidOperationException("could not run tar");
+        var error = process.StandardError.ReadToEndAsync(ct);
+        try
+        {
+            await source.CopyToAsync(process.StandardInput.BaseStream, ct);
+        }
+        catch (IOException)
+        {
+            // tar stopped reading (a broken archive): its exit code and message say why.
+        }
+        process.StandardInput.Close();
+        await process.WaitForExitAsync(ct);
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"unpacking the revision failed: {(await error).Trim()}");
+    }
+
+    /// <summary>Deletes a workload's folder (its record, files and output with it).</summary>
+    private void Remove(string directory)
+    {
+        try
+        {
+            if (Directory.Exists(directory))
+                Directory.Delete(directory, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            LogCleanupFailed(e, directory);
+        }
+    }
+}
