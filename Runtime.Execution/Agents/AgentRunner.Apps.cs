@@ -1,3 +1,4 @@
+using Runtime.Execution.Logs;
 using Runtime.Execution.Processes;
 using Runtime.Execution.Python;
 using Runtime.Execution.Supervision;
@@ -60,7 +61,7 @@ public sealed partial class AgentRunner
         catch (PythonEnvironmentException e)
         {
             LogEnvironmentFailed(assignment.WorkloadId, workload.Python.Interpreter);
-            await FailStartAsync(assignment.Id, directory, $"{BuildFailed(workload.Python)}: {e.Message}");
+            await FailStartAsync(assignment.Id, directory, $"{BuildFailed(workload.Python)}: {new SecretMask(workload.Secrets).Apply(e.Message)}");
             return;
         }
         catch (Exception e) when (e is not OperationCanceledException)

@@ -1,3 +1,4 @@
+using Runtime.Execution.Logs;
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
@@ -41,7 +42,7 @@ public sealed partial class AgentRunner
             {
                 Remove(directory);
                 await channel.CompleteAsync(assignment.Id, false, new { reason = BuildFailed(workload.Python) });
-                await channel.ReportAsync(Report(assignment.Id, AgentEvents.RunEnded, exitCode: -1, stopReason: $"{BuildFailed(workload.Python)}: {e.Message}"));
+                await channel.ReportAsync(Report(assignment.Id, AgentEvents.RunEnded, exitCode: -1, stopReason: $"{BuildFailed(workload.Python)}: {new SecretMask(workload.Secrets).Apply(e.Message)}"));
                 return;
             }
             if (_registry.Stopped.TryRemove(assignment.Id, out _))

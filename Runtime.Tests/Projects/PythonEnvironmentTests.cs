@@ -141,4 +141,24 @@ public sealed class PythonEnvironmentTests(ApiFixture api) : IClassFixture<ApiFi
         Assert.Contains("Invalid requirement", reason);
         Assert.Contains(await BuildLinesAsync(project, "Invalid requirement"), l => l.Contains("Invalid requirement", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task FailedBuild_MasksTheProjectsSecrets_InTheBuildLogAndTheReason()
+    {
+        await using var silo = await api.Database.StartSiloAsync("silo-venv-mask");
+        var secret = "tok" + Guid.NewGuid().ToString("N");
+        // pip echoes the bad line, secret and all.
+        Assert.Equal(201, (int)(await api.Owner().PutAsJsonAsync($"{Environments}/leaky", new { interpreter = "agent", requirements = $"not a requirement {secret}!\n" })).StatusCode);
+        using var repository = GitTestRepository.Create(new Dictionary<string, string> { ["app.py"] = TestApps.Flask("never") });
+        var project = await CreateProjectAsync(repository.FileUrl, "leaky");
+        Assert.True((await api.Owner().PutAsJsonAsync($"{project}/secrets/API_TOKEN", new { value = secret })).IsSuccessStatusCode);
+
+        var failed = await DeployAndWaitAsync(project, "Failed");
+        var reason = failed.GetProperty("failure").GetProperty("reason").GetString()!;
+        Assert.Contains("Invalid requirement", reason);
+        Assert.DoesNotContain(secret, reason);
+        var built = await BuildLinesAsync(project, "Invalid requirement");
+        Assert.Contains(built, l => l.Contains("not a requirement ***", StringComparison.Ordinal));
+        Assert.DoesNotContain(built, l => l.Contains(secret, StringComparison.Ordinal));
+    }
 }
