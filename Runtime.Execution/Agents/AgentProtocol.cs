@@ -109,10 +109,14 @@ public sealed record CheckResult(string Name, string Target, bool Passed, string
 /// <param name="TimeLimitSeconds">For runs: stopped (SIGTERM, grace, SIGKILL) and reported with stop reason "time limit" past it.</param>
 /// <param name="RunId">For runs: its id (RUNTIME_RUN_ID); the agent sets RUNTIME_RUN_TOKEN and RUNTIME_API_URL too.</param>
 /// <param name="Interactive">For starts: the app is an interactive job's run, which ends (rather than starts again) when its agent stops.</param>
+/// <param name="Execution">What its project or job asks of the executor; the agent's operator limits still hold.</param>
 public sealed record AgentWorkload(
     string AppType, string Path, string BasePath, string Archive, string Profile,
     IReadOnlyDictionary<string, string> Environment, IReadOnlyList<string> Secrets, IReadOnlyDictionary<string, string> Files,
-    AgentPython Python, int? TimeLimitSeconds, Guid? RunId, bool Interactive = false);
+    AgentPython Python, int? TimeLimitSeconds, Guid? RunId, bool Interactive = false, AgentExecution? Execution = null);
+
+/// <summary>A project's or job's execution choice: <c>process</c> or <c>docker</c>, and limits that may only be lower than the operator's; null leaves each to the agent.</summary>
+public sealed record AgentExecution(string? Executor = null, long? MemoryMb = null, double? CpuPercent = null, long? TmpfsMb = null, string? Image = null);
 
 /// <summary>The Python environment: an interpreter (<c>agent</c>: the agent's own), pip requirements, system packages or not.</summary>
 /// <param name="Name">The environment's name in its workspace, for messages.</param>

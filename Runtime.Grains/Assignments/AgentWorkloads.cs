@@ -62,7 +62,8 @@ public sealed partial class AgentWorkloads(
                 var configuration = DecryptedConfiguration.Decrypt(cipher, spec.ProjectId, spec.Configuration);
                 return new AgentAssignment(assignment.Id, "start", assignment.WorkloadId, new AgentWorkload(
                     spec.AppType, spec.Path, spec.BasePath, spec.Archive, spec.Profile, settings.Variables, [.. settings.Secrets, .. configuration.Secrets],
-                    Files(configuration), await PythonAsync(spec.WorkspaceId, spec.PythonEnvironment, ct), null, null, Interactive: assignment.Grain.Type == "job"),
+                    Files(configuration), await PythonAsync(spec.WorkspaceId, spec.PythonEnvironment, ct), null, null, Interactive: assignment.Grain.Type == "job",
+                    Execution: Of(spec.Execution)),
                     null, Attempt: assignment.Attempt);
             }
             case "run":
@@ -72,13 +73,17 @@ public sealed partial class AgentWorkloads(
                 var configuration = DecryptedConfiguration.Decrypt(cipher, spec.ProjectId, spec.Configuration);
                 return new AgentAssignment(assignment.Id, "run", assignment.WorkloadId, new AgentWorkload(
                     "batch", spec.Path, "", spec.Archive, spec.Profile, settings.Variables, [.. settings.Secrets, .. configuration.Secrets],
-                    Files(configuration), await PythonAsync(spec.WorkspaceId, spec.PythonEnvironment, ct), (int)spec.TimeLimit.TotalSeconds, spec.RunId),
+                    Files(configuration), await PythonAsync(spec.WorkspaceId, spec.PythonEnvironment, ct), (int)spec.TimeLimit.TotalSeconds, spec.RunId,
+                    Execution: Of(spec.Execution)),
                     null, Attempt: assignment.Attempt);
             }
             default:
                 throw new InvalidOperationException($"assignment kind '{assignment.Kind}' is not one an agent runs");
         }
     }
+
+    private static AgentExecution? Of(Execution.ExecutionChoice? choice) =>
+        choice is null ? null : new AgentExecution(choice.Executor, choice.MemoryMb, choice.CpuPercent, choice.TmpfsMb, choice.Image);
 
     private static Dictionary<string, string> Files(DecryptedConfiguration configuration) =>
         configuration.Files.ToDictionary(f => ".dlt/" + f.Key, f => f.Value, StringComparer.Ordinal);

@@ -113,7 +113,7 @@ public sealed partial class JobGrain
         });
         // The project owns the source and the settings: it builds the run's spec and queues it for an agent.
         await Context.Send<IProjectGrain>(State.ProjectId).StartRun(new RunRequest(Guid.Parse(Context.Id.Key), run.Id, State.Path, State.TimeLimit,
-            State.Interactive ? new AppServe(State.AppType, State.BasePath!) : null));
+            State.Interactive ? new AppServe(State.AppType, State.BasePath!) : null, State.Execution));
         return run;
     }
 

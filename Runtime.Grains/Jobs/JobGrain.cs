@@ -69,6 +69,7 @@ public sealed partial class JobGrain(
             Overlap = overlap,
             CatchUp = job.CatchUp ?? true,
             TimeLimit = limit,
+            Execution = job.Execution,
             Retries = job.Retries ?? 0,
             RetryDelay = TimeSpan.FromSeconds(job.RetryDelaySeconds ?? 30),
             After = job.After is { } after ? new Follower(after, followOn) : null,
@@ -284,7 +285,7 @@ public sealed partial class JobGrain(
             State.CatchUp, (int)State.TimeLimit.TotalSeconds, State.Status, State.LastNumber, State.Active.Select(Summary).ToList(), State.CreatedAt,
             State.Retries, (int)State.RetryDelay.TotalSeconds, State.After is { } after ? Follow(after) : null, State.Followers.Select(Follow).ToList(),
             State.Interactive, State.AppType, State.Interactive ? (int)State.IdleTimeout.TotalSeconds : null, State.Interactive ? State.BasePath + "/" : null,
-            State.Interactive ? LinkView() : null);
+            State.Interactive ? LinkView() : null, State.Execution);
     }
 
     private void RequireExists()

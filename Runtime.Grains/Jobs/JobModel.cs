@@ -88,6 +88,9 @@ public sealed class JobState
 
     public TimeSpan TimeLimit { get; set; }
 
+    /// <summary>The job's execution choice, over its project's; null: the project's.</summary>
+    public Execution.ExecutionChoice? Execution { get; set; }
+
     public JobStatus Status { get; set; }
 
     public int LastNumber { get; set; }
@@ -177,7 +180,8 @@ public sealed class ActiveRun
 [Orleans.GenerateSerializer]
 public sealed record RunSpec(
     Guid RunId, Guid JobId, Guid ProjectId, Guid WorkspaceId, string PythonEnvironment, string Path, string Revision, string Archive,
-    string Profile, ProfileSettings? Settings, TimeSpan TimeLimit, RunConfiguration? Configuration = null, string Environment = Projects.ProjectGrain.DefaultEnvironment);
+    string Profile, ProfileSettings? Settings, TimeSpan TimeLimit, RunConfiguration? Configuration = null, string Environment = Projects.ProjectGrain.DefaultEnvironment,
+    Execution.ExecutionChoice? Execution = null);
 
 /// <summary>The configuration a run gets: its version, and the files for its profile.</summary>
 [Orleans.GenerateSerializer]
@@ -185,7 +189,8 @@ public sealed record RunConfiguration(int Version, string Hash, IReadOnlyDiction
 
 /// <summary>What the job asks of its project: start this run from the project's current revision.</summary>
 [Orleans.GenerateSerializer]
-public sealed record RunRequest(Guid JobId, Guid RunId, string Path, TimeSpan TimeLimit, AppServe? Serve = null);
+/// <param name="Execution">The job's own execution choice, over its project's.</param>
+public sealed record RunRequest(Guid JobId, Guid RunId, string Path, TimeSpan TimeLimit, AppServe? Serve = null, Execution.ExecutionChoice? Execution = null);
 
 /// <summary>An interactive run: served as an app with this template (null: the project's) under this base path.</summary>
 [Orleans.GenerateSerializer]
@@ -199,7 +204,8 @@ public sealed record ServeOptions(string? AppType, int? IdleTimeoutSeconds, Time
 [Orleans.GenerateSerializer]
 public sealed record NewJob(
     Guid WorkspaceId, Guid ProjectId, string? Name, string? Path, string? Cron, string? TimeZone, string? Overlap, bool? CatchUp, int? TimeLimitSeconds,
-    TimeSpan MaxTimeLimit, int? Retries = null, int? RetryDelaySeconds = null, Guid? After = null, string? AfterOn = null, ServeOptions? Serve = null);
+    TimeSpan MaxTimeLimit, int? Retries = null, int? RetryDelaySeconds = null, Guid? After = null, string? AfterOn = null, ServeOptions? Serve = null,
+    Execution.ExecutionChoice? Execution = null);
 
 /// <summary>What may change in a job; <paramref name="ScheduleGiven"/> with a null cron removes the schedule. Other fields are named in a 400.</summary>
 [Orleans.GenerateSerializer]
@@ -211,7 +217,7 @@ public sealed record JobUpdate(
 public sealed record JobView(
     Guid Id, Guid ProjectId, string Name, string Path, JobSchedule? Schedule, string Overlap, bool CatchUp, int TimeLimitSeconds, JobStatus Status,
     int Runs, IReadOnlyList<RunSummary> Active, DateTimeOffset CreatedAt, int Retries, int RetryDelaySeconds, FollowView? After, IReadOnlyList<FollowView> Followers,
-    bool Interactive, string? AppType, int? IdleTimeoutSeconds, string? Url, PublicLinkView? PublicLink);
+    bool Interactive, string? AppType, int? IdleTimeoutSeconds, string? Url, PublicLinkView? PublicLink, Execution.ExecutionChoice? Execution = null);
 
 /// <summary>The proxy's view of an interactive job: where its running app answers, or why it does not.</summary>
 /// <param name="LastFailure">Why the last run failed, when that was the last thing that happened.</param>

@@ -73,19 +73,22 @@ public interface IProjectGrain : Assignments.IWorkloadOwner
 [Orleans.GenerateSerializer]
 public sealed record NewProject(
     Guid WorkspaceId, string WorkspaceSlug, string? Name, string? Slug, string? AppType, string? PythonEnvironment,
-    string? RepositoryUrl, string? Branch, string? Path, string PublicKey, string EncryptedPrivateKey, bool AllowLocalRepositories);
+    string? RepositoryUrl, string? Branch, string? Path, string PublicKey, string EncryptedPrivateKey, bool AllowLocalRepositories,
+    Execution.ExecutionChoice? Execution = null);
 
 /// <summary>The fields that may change while the project is not running; the others are named in a 400.</summary>
 /// <param name="Environment">The environment to run in: <c>cloud</c> or the id of one of the project's environments (resolved by the caller).</param>
 [Orleans.GenerateSerializer]
-public sealed record ProjectUpdate(string? Name, string? PythonEnvironment, string? Path, IReadOnlyList<string> OtherFields, string? Environment = null);
+/// <param name="Execution">Replaces the project's execution choice when set (checked against the operator's limits by the caller).</param>
+public sealed record ProjectUpdate(string? Name, string? PythonEnvironment, string? Path, IReadOnlyList<string> OtherFields, string? Environment = null,
+    Execution.ExecutionChoice? Execution = null);
 
 [Orleans.GenerateSerializer]
 public sealed record ProjectView(
     Guid Id, Guid WorkspaceId, string Name, string Slug, string AppType, string PythonEnvironment,
     string RepositoryUrl, string Branch, string Path, string Environment, ProjectStatus Status, string? Phase,
     ProjectFailure? Failure, string? Notice, string? TargetRevision, string? CurrentRevision, DeployKeyView DeployKey, DateTimeOffset CreatedAt, DateTimeOffset StatusChangedAt,
-    IReadOnlyList<Revision> Revisions);
+    IReadOnlyList<Revision> Revisions, Execution.ExecutionChoice? Execution = null);
 
 [Orleans.GenerateSerializer]
 public sealed record ProjectFailure(string Reason, string? Hint);
@@ -104,7 +107,7 @@ public sealed record ProjectRoute(string Name, ProjectStatus Status, string? Add
 [Orleans.GenerateSerializer]
 public sealed record StartSpec(
     Guid ProjectId, Guid WorkspaceId, string BasePath, string AppType, string PythonEnvironment, string Path, string Revision, string Archive,
-    string Profile, ProfileSettings? Settings, Jobs.RunConfiguration? Configuration = null)
+    string Profile, ProfileSettings? Settings, Jobs.RunConfiguration? Configuration = null, Execution.ExecutionChoice? Execution = null)
 {
     /// <summary>Whose settings these are, for <see cref="SettingContexts"/>.</summary>
     public string SettingsOwner => ProjectGrain.SettingsOwner(ProjectId);

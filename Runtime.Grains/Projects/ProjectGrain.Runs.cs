@@ -1,3 +1,4 @@
+using Runtime.Grains.Execution;
 using Runtime.Grains.Configurations;
 using Runtime.Grains.Jobs;
 using Runtime.Grains.Settings;
@@ -27,7 +28,8 @@ public sealed partial class ProjectGrain
             // Interactive: served like the project's own app, with the access profile.
             var access = State.Settings.GetValueOrDefault(Profiles.Apps);
             var start = new StartSpec(Id, State.WorkspaceId, serve.BasePath, serve.AppType ?? State.AppType.ToString().ToLowerInvariant(), State.PythonEnvironment,
-                request.Path, revision.Sha, revision.ArchiveHash, Profiles.Apps, access, await ConfigurationForAsync(Profiles.Apps));
+                request.Path, revision.Sha, revision.ArchiveHash, Profiles.Apps, access, await ConfigurationForAsync(Profiles.Apps),
+                ExecutionChoice.Combine(State.Execution, request.Execution));
             await job.ServeReady(request.RunId, start, State.Environment,
                 access is null ? $"No '{Profiles.Apps}' profile detected: the app has no variables, secrets or connections." : null);
             return;
@@ -35,7 +37,8 @@ public sealed partial class ProjectGrain
         var settings = State.Settings.GetValueOrDefault(Profiles.Prod);
         var warning = settings is null ? $"No '{Profiles.Prod}' profile detected: the run has no variables, secrets or connections." : null;
         var spec = new RunSpec(request.RunId, request.JobId, Id, State.WorkspaceId, State.PythonEnvironment, request.Path, revision.Sha, revision.ArchiveHash,
-            Profiles.Prod, settings, request.TimeLimit, await ConfigurationForAsync(Profiles.Prod), State.Environment);
+            Profiles.Prod, settings, request.TimeLimit, await ConfigurationForAsync(Profiles.Prod), State.Environment,
+            ExecutionChoice.Combine(State.Execution, request.Execution));
         await job.RunReady(spec, warning);
     }
 

@@ -86,6 +86,7 @@ public sealed partial class ProjectGrain(
             Path = project.Path!,
             PublicKey = project.PublicKey,
             EncryptedPrivateKey = project.EncryptedPrivateKey,
+            Execution = project.Execution,
             Status = ProjectStatus.Created,
             CreatedAt = Context.Now,
             StatusChangedAt = Context.Now,
@@ -124,6 +125,7 @@ public sealed partial class ProjectGrain(
         State.PythonEnvironment = update.PythonEnvironment?.Trim() ?? State.PythonEnvironment;
         State.Path = update.Path ?? State.Path;
         State.Environment = update.Environment ?? State.Environment;
+        State.Execution = update.Execution ?? State.Execution;
         return Task.FromResult(View());
     }
 
@@ -302,7 +304,7 @@ public sealed partial class ProjectGrain(
 
     private JsonElement StartSpecOf(Revision revision) => JsonSerializer.SerializeToElement(new StartSpec(
         Id, State.WorkspaceId, $"/apps/{State.WorkspaceSlug}/{State.Slug}", State.AppType.ToString().ToLowerInvariant(), State.PythonEnvironment, State.Path, revision.Sha, revision.ArchiveHash,
-        Profiles.Apps, State.Settings.GetValueOrDefault(Profiles.Apps)), GrainJson.Options);
+        Profiles.Apps, State.Settings.GetValueOrDefault(Profiles.Apps), Execution: State.Execution), GrainJson.Options);
 
     public Task<UploadedRevision> AddRevision(Revision revision, bool entrypointExists)
     {
@@ -450,5 +452,5 @@ internal static class ProjectViews
         Sources.GitInput.WithoutCredentials(s.RepositoryUrl), s.Branch, s.Path, s.Environment, s.Status, s.Phase,
         s.FailureReason is null ? null : new ProjectFailure(s.FailureReason, s.FailureHint), s.Notice,
         s.TargetRevision, s.CurrentRevision, new DeployKeyView(s.PublicKey, Sources.DeployKey.FingerprintOf(s.PublicKey)),
-        s.CreatedAt, s.StatusChangedAt, s.Revisions);
+        s.CreatedAt, s.StatusChangedAt, s.Revisions, s.Execution);
 }

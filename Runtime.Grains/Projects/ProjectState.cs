@@ -22,6 +22,9 @@ public sealed class ProjectState
 
     public string Environment { get; set; } = ProjectGrain.DefaultEnvironment;
 
+    /// <summary>The executor and limits its app and runs ask for; null: the operator's.</summary>
+    public Execution.ExecutionChoice? Execution { get; set; }
+
     public string PublicKey { get; set; } = "";
 
     /// <summary>The deploy key's private half, encrypted (<see cref="Secrets.SecretCipher"/>); never leaves the grain unencrypted.</summary>
