@@ -5,8 +5,9 @@ using Runtime.Execution.Logs;
 namespace Runtime.Agent.Logs;
 
 /// <summary>
-/// Ships workloads' lines to the Api (<see cref="AgentGateway.Logs"/>) in order, in batches of up to
-/// <see cref="BatchSize"/> lines at least every <see cref="Linger"/>. A batch leaves the queue only once
+/// Ships workloads' lines to the Api (<see cref="AgentGateway.Logs"/>) in order: a line printed while the
+/// uploader is idle goes at once, and lines printed while a batch is on its way go together in the next
+/// (up to <see cref="BatchSize"/> lines). A batch leaves the queue only once
 /// the Api took it, so an unreachable Api loses nothing until <see cref="Capacity"/> lines wait; past
 /// that the oldest are dropped (with a warning) rather than the agent's memory filling up.
 /// </summary>
@@ -14,7 +15,6 @@ internal sealed partial class LogUploader(GatewayClient client, TimeProvider tim
 {
     public const int BatchSize = 1000;
     public const int Capacity = 100_000;
-    public static readonly TimeSpan Linger = TimeSpan.FromMilliseconds(200);
 
     private readonly Lock _gate = new();
     private readonly Queue<(long Sequence, AgentLogLine Line)> _queue = new();
@@ -24,7 +24,6 @@ internal sealed partial class LogUploader(GatewayClient client, TimeProvider tim
     private long _written;
     private long _done; // every line up to this sequence number was shipped or dropped
     private long _dropped;
-    private int _flushing;
 
     /// <summary>Lines waiting to be shipped.</summary>
     public int Pending
@@ -58,39 +57,28 @@ internal sealed partial class LogUploader(GatewayClient client, TimeProvider tim
     /// <summary>Waits (at most <paramref name="timeout"/>) until every line written so far was shipped; false when some were not.</summary>
     public async Task<bool> FlushAsync(TimeSpan timeout, CancellationToken ct = default)
     {
-        Interlocked.Increment(ref _flushing);
         long target;
         lock (_gate)
-        {
             target = _written;
-            _arrived.TrySetResult();
-        }
-        try
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(timeout);
+        while (true)
         {
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            deadline.CancelAfter(timeout);
-            while (true)
+            Task progress;
+            lock (_gate)
             {
-                Task progress;
-                lock (_gate)
-                {
-                    if (_done >= target)
-                        return true;
-                    progress = _progress.Task;
-                }
-                try
-                {
-                    await progress.WaitAsync(deadline.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                    return false;
-                }
+                if (_done >= target)
+                    return true;
+                progress = _progress.Task;
             }
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _flushing);
+            try
+            {
+                await progress.WaitAsync(deadline.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
         }
     }
 
@@ -154,29 +142,11 @@ internal sealed partial class LogUploader(GatewayClient client, TimeProvider tim
         }
     }
 
-    // Until lines wait; then until a full batch waits, someone flushes, or the first has lingered long enough.
-    private async Task WaitForLinesAsync(CancellationToken ct)
+    // Until lines wait, and no longer: waiting for more would only delay the first.
+    private Task WaitForLinesAsync(CancellationToken ct)
     {
-        Task arrived;
         lock (_gate)
-        {
-            if (_queue.Count > 0)
-                arrived = Task.CompletedTask;
-            else
-                arrived = (_arrived = NewSignal()).Task;
-        }
-        await arrived.WaitAsync(ct);
-        var lingering = time.GetTimestamp();
-        while (Pending < BatchSize && Volatile.Read(ref _flushing) == 0 && time.GetElapsedTime(lingering) < Linger)
-        {
-            lock (_gate)
-                arrived = (_arrived = NewSignal()).Task;
-            var left = Linger - time.GetElapsedTime(lingering);
-            if (left <= TimeSpan.Zero)
-                break;
-            await Task.WhenAny(arrived, Task.Delay(left, time, ct));
-            ct.ThrowIfCancellationRequested();
-        }
+            return _queue.Count > 0 ? Task.CompletedTask : (_arrived = NewSignal()).Task.WaitAsync(ct);
     }
 
     private void Done(long sequence)

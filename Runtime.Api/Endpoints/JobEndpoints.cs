@@ -243,14 +243,14 @@ public static partial class JobEndpoints
         return await logs.TailAsync($"run/{run:D}", lines, http.RequestAborted);
     }
 
-    private static async Task Follow(Guid run, int? tail, HttpContext http, RunStore runs, WorkloadLogStore logs)
+    private static async Task Follow(Guid run, int? tail, HttpContext http, RunStore runs, WorkloadLogStore logs, LogWakeups wakeups)
     {
         var lines = tail ?? 100;
         if (lines is < 0 or > 10_000)
             throw new ValidationException("tail", "tail must be between 0 and 10000.");
         var workspace = http.User.Caller().WorkspaceId;
         await GetRun(run, http, runs);
-        await LogStream.FollowAsync(http, logs, $"run/{run:D}", lines,
+        await LogStream.FollowAsync(http, logs, wakeups, $"run/{run:D}", lines,
             async ct => (await runs.RunAsync(workspace, run, ct))?.EndedAt is not null);
     }
 

@@ -1,27 +1,31 @@
+using System.Diagnostics;
 using System.Text.Json;
 using Runtime.Grains.Logs;
 
 namespace Runtime.Api.Endpoints;
 
 /// <summary>
-/// Follows a workload's stored lines as Server-Sent Events. The agent ships lines every 100 ms and
-/// this reads new ones every 200 ms, so a line reaches the follower well under a second after it was printed.
+/// Follows a workload's stored lines as Server-Sent Events. A follower reads when the store announces
+/// lines of its workload (<see cref="LogWakeups"/>), so a line reaches it a few milliseconds after it was
+/// stored; a fallback poll covers the time the process is not listening.
 /// </summary>
 public static class LogStream
 {
-    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(200);
-    private static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(15);
+    private const int Batch = 1000;
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <param name="ended">For a workload that ends (a run): once it says so and every stored line was sent,
     /// an <c>end</c> event closes the stream (the log is complete by then).</param>
-    public static async Task FollowAsync(HttpContext http, WorkloadLogStore logs, string workloadId, int tail, Func<CancellationToken, Task<bool>>? ended = null)
+    public static async Task FollowAsync(
+        HttpContext http, WorkloadLogStore logs, LogWakeups wakeups, string workloadId, int tail, Func<CancellationToken, Task<bool>>? ended = null)
     {
         var ct = http.RequestAborted;
         http.Response.ContentType = "text/event-stream";
         http.Response.Headers.CacheControl = "no-cache";
         http.Response.Headers["X-Accel-Buffering"] = "no";
 
+        // Before the first read: whatever is stored from now on wakes this follower.
+        using var follower = wakeups.Follow(workloadId);
         long position;
         if (long.TryParse(http.Request.Headers["Last-Event-ID"], out var resume))
         {
@@ -34,14 +38,15 @@ public static class LogStream
         }
         await http.Response.Body.FlushAsync(ct);
 
-        var quiet = TimeSpan.Zero;
+        var keepAlive = wakeups.Options.KeepAlive;
+        var quiet = Stopwatch.StartNew();
         try
         {
             while (!ct.IsCancellationRequested)
             {
                 // Asked before reading, so that no line stored before the end is missed.
                 var over = ended is not null && await ended(ct);
-                var lines = await logs.AfterAsync(workloadId, position, 1000, ct);
+                var lines = await logs.AfterAsync(workloadId, position, Batch, ct);
                 if (over && lines.Count == 0)
                 {
                     await http.Response.WriteAsync("event: end\ndata: {}\n\n", ct);
@@ -51,16 +56,16 @@ public static class LogStream
                 if (lines.Count > 0)
                 {
                     position = await WriteAsync(http, lines, position);
-                    quiet = TimeSpan.Zero;
+                    quiet.Restart();
                 }
-                else if ((quiet += Poll) >= KeepAlive)
+                else if (quiet.Elapsed >= keepAlive)
                 {
                     await http.Response.WriteAsync(": keep-alive\n\n", ct);
-                    quiet = TimeSpan.Zero;
+                    quiet.Restart();
                 }
                 await http.Response.Body.FlushAsync(ct);
-                if (lines.Count < 1000 && !over)
-                    await Task.Delay(Poll, ct);
+                if (lines.Count < Batch && !over)
+                    await follower.WaitAsync(keepAlive - quiet.Elapsed, ct);
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)

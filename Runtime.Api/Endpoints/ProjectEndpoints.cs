@@ -152,13 +152,13 @@ public static class ProjectEndpoints
         return await logs.TailAsync($"project/{id:D}", lines, http.RequestAborted);
     }
 
-    private static async Task Follow(string project, int? tail, HttpContext http, ProjectStore projects, WorkloadLogStore logs)
+    private static async Task Follow(string project, int? tail, HttpContext http, ProjectStore projects, WorkloadLogStore logs, LogWakeups wakeups)
     {
         var lines = tail ?? 100;
         if (lines is < 0 or > 10_000)
             throw new ValidationException("tail", "tail must be between 0 and 10000.");
         var id = await FindId(project, http, projects);
-        await LogStream.FollowAsync(http, logs, $"project/{id:D}", lines);
+        await LogStream.FollowAsync(http, logs, wakeups, $"project/{id:D}", lines);
     }
 
     private static async Task<IReadOnlyList<Revision>> Revisions(string project, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects) =>

@@ -7,6 +7,7 @@ using Runtime.Api.Endpoints;
 using Runtime.Api.Problems;
 using Runtime.Api.Proxy;
 using Runtime.Grains.Hosting;
+using Runtime.Grains.Logs;
 
 namespace Runtime.Api.Extensions;
 
@@ -36,6 +37,8 @@ public static class ApiExtensions
         services.AddRuntimeAuthentication();
         services.AddAppProxy();
         services.AddAgentGateway();
+        // Log followers wake when their workload's lines are stored (LISTEN/NOTIFY), one connection for the process.
+        services.AddLogWakeups();
         services.AddOpenApi(o => o.AddDocumentTransformer<BearerSecurityTransformer>());
         return builder;
     }

@@ -9,9 +9,10 @@ public sealed record StoredLogLine(long Id, string Stream, DateTimeOffset At, st
 /// <summary>Workloads' output in PostgreSQL: appended in batches, read by tail or after a position.</summary>
 public sealed class WorkloadLogStore(NpgsqlDataSource dataSource)
 {
-    public const string Channel = "runtime_logs";
-
-    /// <summary>Appends lines in one statement and wakes followers of their workloads.</summary>
+    /// <summary>
+    /// Appends lines in one statement and, in the same transaction, announces each of their workloads on
+    /// <see cref="Channels.Logs"/>: a follower woken by it finds the lines stored.
+    /// </summary>
     public async Task AppendAsync(IReadOnlyList<(string WorkloadId, string Stream, DateTimeOffset At, string Line)> lines, CancellationToken ct = default)
     {
         if (lines.Count == 0)
@@ -27,7 +28,7 @@ public sealed class WorkloadLogStore(NpgsqlDataSource dataSource)
         foreach (var workload in lines.Select(l => l.WorkloadId).Distinct())
         {
             var notify = new NpgsqlBatchCommand("SELECT pg_notify($1, $2)");
-            notify.Parameters.Add(new NpgsqlParameter { Value = Channel });
+            notify.Parameters.Add(new NpgsqlParameter { Value = Channels.Logs });
             notify.Parameters.Add(new NpgsqlParameter { Value = workload });
             batch.BatchCommands.Add(notify);
         }

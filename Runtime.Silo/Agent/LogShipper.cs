@@ -4,9 +4,15 @@ using Runtime.Grains.Logs;
 
 namespace Runtime.Silo.Agent;
 
-/// <summary>Takes workloads' lines as they are printed and writes them to the log store in batches, every 100 ms at most.</summary>
+/// <summary>
+/// Takes workloads' lines as they are printed and writes them to the log store: a line printed while the
+/// shipper is idle is written at once; lines printed while a write is under way go together in the next
+/// (up to <see cref="BatchSize"/> per write), so a busy workload costs few writes.
+/// </summary>
 public sealed partial class LogShipper(WorkloadLogStore store, ILogger<LogShipper> logger) : BackgroundService, ILogSink
 {
+    public const int BatchSize = 1000;
+
     private readonly Channel<LogLine> _lines = Channel.CreateUnbounded<LogLine>(new UnboundedChannelOptions { SingleReader = true });
 
     private long _queued;
@@ -32,7 +38,7 @@ public sealed partial class LogShipper(WorkloadLogStore store, ILogger<LogShippe
         var batch = new List<(string, string, DateTimeOffset, string)>();
         while (await WaitAsync(stoppingToken))
         {
-            while (batch.Count < 1000 && _lines.Reader.TryRead(out var line))
+            while (batch.Count < BatchSize && _lines.Reader.TryRead(out var line))
                 batch.Add((line.WorkloadId, line.Stream, line.At, line.Text));
             try
             {
@@ -45,8 +51,6 @@ public sealed partial class LogShipper(WorkloadLogStore store, ILogger<LogShippe
                 LogRetry(e, batch.Count);
                 await Task.Delay(1000, CancellationToken.None);
             }
-            if (!stoppingToken.IsCancellationRequested)
-                await Task.Delay(100, CancellationToken.None);
         }
     }
 
