@@ -6,6 +6,7 @@ using Runtime.Agent.Resources;
 using Runtime.Execution.Agents;
 using Runtime.Execution.Python;
 using Runtime.Execution.Supervision;
+using Runtime.Execution.Workloads;
 
 namespace Runtime.Agent.Extensions;
 
@@ -29,8 +30,12 @@ internal static class AgentExtensions
         services.AddSingleton(_ => new VenvBuilder(settings.Venvs));
         services.AddSingleton<GatewayChannel>();
         services.AddSingleton(sp => settings.ForRunner(sp.GetRequiredService<AgentIdentity>().Id));
+        services.AddSingleton(sp => ExecutionOptions.Read(sp.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>()));
+        // Asked once at start whether a Docker engine answers; containers are labelled with this agent's identity, which outlives restarts.
+        services.AddSingleton(sp => WorkloadExecutors.CreateAsync(sp.GetRequiredService<ExecutionOptions>(), $"agent/{sp.GetRequiredService<AgentIdentity>().Id:D}",
+            sp.GetRequiredService<ILoggerFactory>(), CancellationToken.None).GetAwaiter().GetResult());
         services.AddSingleton(sp => new AgentRunner(sp.GetRequiredService<GatewayChannel>(), sp.GetRequiredService<RunnerSettings>(),
-            sp.GetRequiredService<VenvBuilder>(), sp.GetRequiredService<IOptions<AgentOptions>>().Value, sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<WorkloadExecutors>(), sp.GetRequiredService<VenvBuilder>(), sp.GetRequiredService<IOptions<AgentOptions>>().Value, sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<AgentRunner>>()));
         services.AddSingleton(_ => new ResourceMeter(settings.DataDirectory));
         services.AddSingleton<AgentConnection>();

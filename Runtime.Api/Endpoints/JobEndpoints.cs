@@ -20,7 +20,7 @@ public static partial class JobEndpoints
 
     public sealed record CreateJobRequest(
         string? Name, string? Path, ScheduleRequest? Schedule, string? Overlap, bool? CatchUp, int? TimeLimitSeconds, int? Retries, int? RetryDelaySeconds,
-        FollowRequest? After, bool? Interactive = null, string? AppType = null, int? IdleTimeoutSeconds = null);
+        FollowRequest? After, bool? Interactive = null, string? AppType = null, int? IdleTimeoutSeconds = null, ExecutionBody? Execution = null);
 
     /// <summary>The longest time limit a job may have (<c>Runtime:Jobs:MaxTimeLimit</c>).</summary>
     public const string MaxTimeLimitKey = "Runtime:Jobs:MaxTimeLimit";
@@ -84,7 +84,8 @@ public static partial class JobEndpoints
     }
 
     private static async Task<IResult> Create(
-        string project, CreateJobRequest request, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects, RunStore runs, IConfiguration configuration)
+        string project, CreateJobRequest request, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects, RunStore runs, IConfiguration configuration,
+        Runtime.Execution.Workloads.ExecutionOptions execution)
     {
         var caller = http.User.Caller();
         var projectId = await ProjectIdAsync(project, http, projects);
@@ -110,7 +111,7 @@ public static partial class JobEndpoints
         }
         var job = await grains.GetGrain<IJobGrain>(id).Create(new NewJob(caller.WorkspaceId, projectId, request.Name, request.Path,
             request.Schedule?.Cron, request.Schedule?.TimeZone, request.Overlap, request.CatchUp, request.TimeLimitSeconds, max,
-            request.Retries, request.RetryDelaySeconds, after, request.After?.On, serve));
+            request.Retries, request.RetryDelaySeconds, after, request.After?.On, serve, ExecutionBody.Check(request.Execution, execution)));
         return TypedResults.Created($"/api/workspaces/{caller.WorkspaceSlug}/projects/{project}/jobs/{job.Name}", job);
     }
 
@@ -197,7 +198,12 @@ public static partial class JobEndpoints
 
     private static TimeSpan IdleTimeout(IConfiguration configuration) => configuration.GetValue<TimeSpan?>(IdleTimeoutKey) ?? TimeSpan.FromMinutes(5);
 
-    private static TimeSpan MaxTimeLimit(IConfiguration configuration) => configuration.GetValue<TimeSpan?>(MaxTimeLimitKey) ?? TimeSpan.FromHours(24);
+    // The operator's EXECUTION_TIMEOUT_MS, when set, is a ceiling too.
+    private static TimeSpan MaxTimeLimit(IConfiguration configuration)
+    {
+        var max = configuration.GetValue<TimeSpan?>(MaxTimeLimitKey) ?? TimeSpan.FromHours(24);
+        return Runtime.Execution.Workloads.ExecutionOptions.Read(configuration).Timeout is { } timeout && timeout < max ? timeout : max;
+    }
 
     private static async Task<JobView> Get(string project, string job, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects, RunStore runs) =>
         await (await FindAsync(project, job, http, grains, projects, runs)).Get();

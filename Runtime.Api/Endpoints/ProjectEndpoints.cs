@@ -19,9 +19,10 @@ namespace Runtime.Api.Endpoints;
 public static class ProjectEndpoints
 {
     public sealed record CreateProjectRequest(
-        string? Name, string? Slug, string? AppType, string? PythonEnvironment, string? RepositoryUrl, string? Branch, string? Path, string? Environment);
+        string? Name, string? Slug, string? AppType, string? PythonEnvironment, string? RepositoryUrl, string? Branch, string? Path, string? Environment,
+        ExecutionBody? Execution = null);
 
-    private static readonly HashSet<string> Updatable = new(StringComparer.Ordinal) { "name", "pythonEnvironment", "path", "environment" };
+    private static readonly HashSet<string> Updatable = new(StringComparer.Ordinal) { "name", "pythonEnvironment", "path", "environment", ExecutionBody.Field };
 
     public static RouteGroupBuilder MapProjectEndpoints(this RouteGroupBuilder api)
     {
@@ -54,7 +55,7 @@ public static class ProjectEndpoints
 
     private static async Task<IResult> Create(
         CreateProjectRequest request, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects, SecretCipher cipher, IConfiguration configuration,
-        PythonEnvironmentStore pythonEnvironments)
+        PythonEnvironmentStore pythonEnvironments, Runtime.Execution.Workloads.ExecutionOptions execution)
     {
         var caller = http.User.Caller();
         await PythonEnvironmentEndpoints.RequireExistsAsync(pythonEnvironments, caller.WorkspaceId, request.PythonEnvironment, http.RequestAborted);
@@ -72,7 +73,7 @@ public static class ProjectEndpoints
         var project = await grains.GetGrain<IProjectGrain>(id).Create(new NewProject(
             caller.WorkspaceId, caller.WorkspaceSlug, request.Name, slug, request.AppType, request.PythonEnvironment, request.RepositoryUrl, request.Branch ?? "main", request.Path,
             key.PublicKey, cipher.Encrypt(key.PrivateKey, FetchSourceActivity.DeployKeyContext(id)),
-            configuration.GetValue<bool>(FetchSourceActivity.AllowLocalKey)));
+            configuration.GetValue<bool>(FetchSourceActivity.AllowLocalKey), ExecutionBody.Check(request.Execution, execution)));
         return TypedResults.Created($"/api/workspaces/{caller.WorkspaceSlug}/projects/{project.Slug}", project);
     }
 
@@ -81,15 +82,17 @@ public static class ProjectEndpoints
 
     private static async Task<ProjectView> Update(
         string project, JsonElement body, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects, PythonEnvironmentStore pythonEnvironments,
-        Runtime.Grains.Environments.EnvironmentStore environments)
+        Runtime.Grains.Environments.EnvironmentStore environments, Runtime.Execution.Workloads.ExecutionOptions execution)
     {
         if (body.ValueKind != JsonValueKind.Object)
-            throw new ValidationException("body", "Send a JSON object with any of name, pythonEnvironment, path, environment.");
+            throw new ValidationException("body", "Send a JSON object with any of name, pythonEnvironment, path, environment, execution.");
         string? Text(string name) => body.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
         var others = body.EnumerateObject().Select(p => p.Name).Where(n => !Updatable.Contains(n)).ToList();
-        var wrongType = body.EnumerateObject().Where(p => Updatable.Contains(p.Name) && p.Value.ValueKind != JsonValueKind.String).ToList();
+        var wrongType = body.EnumerateObject()
+            .Where(p => Updatable.Contains(p.Name) && p.Value.ValueKind != (p.Name == ExecutionBody.Field ? JsonValueKind.Object : JsonValueKind.String)).ToList();
         if (wrongType.Count > 0)
-            throw new ValidationException(wrongType.ToDictionary(p => p.Name, p => new[] { $"{p.Name} must be a string." }));
+            throw new ValidationException(wrongType.ToDictionary(p => p.Name, p => new[] { p.Name == ExecutionBody.Field ? $"{p.Name} must be an object." : $"{p.Name} must be a string." }));
+        var choice = body.TryGetProperty(ExecutionBody.Field, out var given) ? ExecutionBody.Check(ExecutionBodyOf(given), execution) : null;
         await PythonEnvironmentEndpoints.RequireExistsAsync(pythonEnvironments, http.User.Caller().WorkspaceId, Text("pythonEnvironment"), http.RequestAborted);
         var id = await FindId(project, http, projects);
         string? environment = null;
@@ -100,7 +103,20 @@ public static class ProjectEndpoints
                 : (await environments.FindAsync(id, wanted, http.RequestAborted))?.ToString("D")
                     ?? throw new ValidationException("environment", $"The project has no environment '{wanted}'; create it under …/environments, or use 'cloud'.");
         }
-        return await grains.GetGrain<IProjectGrain>(id).Update(new ProjectUpdate(Text("name"), Text("pythonEnvironment"), Text("path"), others, environment));
+        return await grains.GetGrain<IProjectGrain>(id).Update(new ProjectUpdate(Text("name"), Text("pythonEnvironment"), Text("path"), others, environment, choice));
+    }
+
+    // The execution object of an update, its parts of the wrong type named in a 400.
+    private static ExecutionBody ExecutionBodyOf(JsonElement element)
+    {
+        try
+        {
+            return element.Deserialize<ExecutionBody>(new JsonSerializerOptions(JsonSerializerDefaults.Web)) ?? new ExecutionBody();
+        }
+        catch (JsonException e)
+        {
+            throw new ValidationException(ExecutionBody.Field, $"execution has a part of the wrong type ({e.Path}): executor and image are strings, memoryMb, cpuPercent and tmpfsMb numbers.");
+        }
     }
 
     private static async Task<IResult> Delete(string project, HttpContext http, Orleans.IGrainFactory grains, ProjectStore projects, Runtime.Grains.Jobs.RunStore runs)

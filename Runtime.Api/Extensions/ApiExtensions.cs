@@ -37,6 +37,8 @@ public static class ApiExtensions
         services.AddRuntimeAuthentication();
         services.AddAppProxy();
         services.AddAgentGateway();
+        // The operator's execution settings (Runtime:Execution, or the seed's EXECUTION_* variables): bad ones stop the start, naming each.
+        services.AddSingleton(sp => Runtime.Execution.Workloads.ExecutionOptions.Read(sp.GetRequiredService<IConfiguration>()));
         // Log followers wake when their workload's lines are stored (LISTEN/NOTIFY), one connection for the process.
         services.AddLogWakeups();
         services.AddOpenApi(o => o.AddDocumentTransformer<BearerSecurityTransformer>());

@@ -1,5 +1,6 @@
 using Runtime.Execution.Processes;
 using Runtime.Execution.Supervision;
+using Runtime.Execution.Workloads;
 
 namespace Runtime.Execution.Agents;
 
@@ -43,6 +44,8 @@ public sealed partial class AgentRunner
         }
         if (first && !settings.SharesDataDirectory)
             RemoveUnrecorded();
+        if (first)
+            await RemoveOrphanContainersAsync(ct);
         if (count > 0)
             LogAdopting(count);
         return count;
@@ -65,21 +68,21 @@ public sealed partial class AgentRunner
                 return;
             }
             // Its run was failed as lost when its agent died: what is left of it ends here.
-            EndProcess(record);
+            await EndAsync(record);
             Remove(record.Directory);
-            LogOrphanedRunEnded(record.WorkloadId, record.Pid);
+            LogOrphanedRunEnded(record.WorkloadId, record.Handle.ToString());
             return;
         }
 
         var supervisor = Supervise(record);
         var alive = false;
-        if (record.Ready && ProcessTable.StartTime(record.Pid) == record.StartTime && record.Pid > 0)
+        if (record.Ready)
         {
             // Follow its output before anyone can see that we took it over: nothing printed from then on is lost.
-            alive = supervisor.Adopt(record.Pid, record.StartTime);
+            alive = await supervisor.AdoptAsync(record.Handle);
         }
         else
-            EndProcess(record); // half started when its agent died: started over below, or ended
+            await EndAsync(record); // half started when its agent died: started over below, or ended
         if (!await channel.TakeOverAsync(record, ct))
         {
             // Its owner moved on (stopped, deleted, rolled) while no agent watched, or this attempt's agent died before
@@ -104,7 +107,7 @@ public sealed partial class AgentRunner
         if (alive)
         {
             app.Ready = true;
-            LogAdopted(record.WorkloadId, record.AssignmentId, record.Pid);
+            LogAdopted(record.WorkloadId, record.AssignmentId, record.Handle.ToString());
             _ = WatchAsync(record, supervisor);
             return;
         }
@@ -143,11 +146,39 @@ public sealed partial class AgentRunner
         }
     }
 
-    // A process a record names, if it still runs: its whole group is killed.
-    private static void EndProcess(WorkloadRecord record)
+    // The process (its whole group) or container a record names, if it still runs: ended at once.
+    private async Task EndAsync(WorkloadRecord record)
     {
-        if (record.Pid > 0 && ProcessTable.StartTime(record.Pid) == record.StartTime)
-            Signals.SendToGroup(record.Pid, Signals.SigKill);
+        if (record.Executor == ProcessExecutor.ExecutorName)
+        {
+            if (record.Pid > 0 && ProcessTable.StartTime(record.Pid) == record.StartTime)
+                Signals.SendToGroup(record.Pid, Signals.SigKill);
+            return;
+        }
+        if (executors.Docker is { } docker && record.ContainerId is not null)
+        {
+            var spec = new ProcessSpec(record.WorkloadId, ["true"], record.AppDirectory, new Dictionary<string, string>(), OutputDirectory: record.OutputDirectory);
+            if (await docker.AdoptAsync(spec, record.Handle, new RecentLines(channel.Logs, 1), CancellationToken.None) is { } running)
+                await running.StopAsync("its agent is gone", TimeSpan.Zero);
+        }
+    }
+
+    // Containers of this agent's cluster that no record names: left by an agent that died between starting one and recording it.
+    private async Task RemoveOrphanContainersAsync(CancellationToken ct)
+    {
+        if (executors.Docker is not { } docker)
+            return;
+        var recorded = WorkloadRecord.Find(settings.Workloads).Select(WorkloadRecord.Read).OfType<WorkloadRecord>().Select(r => r.WorkloadId)
+            .Concat(_registry.Apps.Values.Select(a => a.WorkloadId)).Concat(_registry.Runs.Values.Select(r => r.WorkloadId)).ToHashSet(StringComparer.Ordinal);
+        try
+        {
+            foreach (var removed in await docker.RemoveOrphansAsync(recorded, ct))
+                LogOrphanContainerRemoved(removed);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogOrphanSweepFailed(e);
+        }
     }
 
     // Folders without a record: starts cut short by a restart, whose assignments are handed out again.

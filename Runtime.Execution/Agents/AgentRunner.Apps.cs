@@ -1,6 +1,7 @@
 using Runtime.Execution.Logs;
 using Runtime.Execution.Processes;
 using Runtime.Execution.Python;
+using Runtime.Execution.Workloads;
 using Runtime.Execution.Supervision;
 using Runtime.Execution.Templates;
 
@@ -19,7 +20,7 @@ public sealed partial class AgentRunner
             if (known.Ready && known.Supervisor.Workload is { } running)
             {
                 await channel.ReportAsync(Report(assignment.Id, AgentEvents.Ready, address: settings.Address(known.Port)));
-                await channel.CompleteAsync(assignment.Id, true, new { pid = running.Pid, port = known.Port });
+                await channel.CompleteAsync(assignment.Id, true, new { pid = running.Handle.Pid, containerId = running.Handle.ContainerId, port = known.Port });
             }
             return;
         }
@@ -38,7 +39,8 @@ public sealed partial class AgentRunner
         AppSupervisor supervisor;
         try
         {
-            var bin = await PrepareAsync(directory, assignment.WorkloadId, workload, phases, ct);
+            var limits = executors.Limits(workload.Execution, null, run: false);
+            var bin = await PrepareAsync(directory, assignment.WorkloadId, workload, limits.Executor, phases, ct);
             if (_registry.Stopped.TryRemove(assignment.Id, out _))
             {
                 // Stopped while it was being prepared: that stop was reported then.
@@ -47,7 +49,7 @@ public sealed partial class AgentRunner
                 return;
             }
             record = new WorkloadRecord(assignment.Id, AssignmentKinds.Start, assignment.WorkloadId, workload, directory, bin, FreePort.Next(), 0, 0,
-                time.GetUtcNow(), settings.Owner, assignment.Attempt);
+                time.GetUtcNow(), settings.Owner, assignment.Attempt, Executor: limits.Executor);
             record.Save();
             supervisor = Supervise(record);
             _registry.Apps[assignment.Id] = new WorkloadRegistry.App(assignment.Id, assignment.WorkloadId, supervisor, directory, record.Port);
@@ -57,6 +59,11 @@ public sealed partial class AgentRunner
             // The agent is stopping: the start is handed out again.
             Remove(directory);
             throw;
+        }
+        catch (ExecutionRequestException e)
+        {
+            await FailStartAsync(assignment.Id, directory, $"this agent cannot run it as its project asks: {e.Message}");
+            return;
         }
         catch (PythonEnvironmentException e)
         {
@@ -124,8 +131,8 @@ public sealed partial class AgentRunner
             return;
         }
 
-        var process = supervisor.Workload!;
-        record = record with { Pid = process.Pid, StartTime = process.StartTime, Ready = true };
+        var process = supervisor.Workload!.Handle;
+        record = record.With(process) with { Ready = true };
         record.Save();
         if (_registry.Apps.TryGetValue(id, out var listed))
             listed.Ready = true;
@@ -137,12 +144,12 @@ public sealed partial class AgentRunner
                 ["processStartMs"] = (long)supervisor.LastSpawn.TotalMilliseconds,
                 ["firstHealthyMs"] = (long)supervisor.LastReady.TotalMilliseconds,
             };
-            await channel.CompleteAsync(id, true, new { pid = process.Pid, port = record.Port, phases = times });
+            await channel.CompleteAsync(id, true, new { pid = process.Pid, containerId = process.ContainerId, port = record.Port, phases = times });
             LogReady(record.WorkloadId, id, settings.Address(record.Port), (long)time.GetElapsedTime(started).TotalMilliseconds);
         }
         else
         {
-            LogStartedAgain(record.WorkloadId, id, process.Pid);
+            LogStartedAgain(record.WorkloadId, id, process.ToString());
             await channel.ReportAsync(Report(id, AgentEvents.Restarted, reason: restartReason));
         }
         _ = WatchAsync(record, supervisor);
@@ -187,24 +194,27 @@ public sealed partial class AgentRunner
     private AppSupervisor Supervise(WorkloadRecord record)
     {
         var workload = record.Workload;
-        var app = AppTemplates.Render(new TemplateInput(workload.AppType, workload.Path, record.Port, settings.BindHost, workload.BasePath,
+        var limits = executors.Limits(workload.Execution, null, run: false) with { Executor = record.Executor };
+        var inContainer = record.Executor == Docker.DockerExecutor.ExecutorName;
+        // In a container the app listens on every interface: its port is published on the host's loopback.
+        var app = AppTemplates.Render(new TemplateInput(workload.AppType, workload.Path, record.Port, inContainer ? "0.0.0.0" : settings.BindHost, workload.BasePath,
             record.AppDirectory, record.VenvBin));
         var environment = new Dictionary<string, string>(workload.Environment);
         foreach (var (key, value) in app.Environment)
             environment[key] = value;
         environment["RUNTIME_PROFILE"] = workload.Profile;
-        var process = new ProcessSpec(record.WorkloadId, app.Command, record.AppDirectory, environment, workload.Secrets,
-            MemoryLimit: options.MemoryLimitBytes, OutputDirectory: record.OutputDirectory);
+        var process = Limited(new ProcessSpec(record.WorkloadId, app.Command, record.AppDirectory, environment, workload.Secrets,
+            OutputDirectory: record.OutputDirectory), record, limits, [record.Port]);
         // Probed on loopback: the app listens there whether it binds to loopback or to every interface.
         var health = app.HealthUri(record.Port);
         var path = Path.Combine(record.Directory, WorkloadRecord.FileName);
-        // The record as last saved (ready or not), with the process now running.
-        void Recorded(ProcessWorkload process, bool? ready = null)
+        // The record as last saved (ready or not), with the process or container now running.
+        void Recorded(WorkloadHandle handle, bool? ready = null)
         {
             var latest = WorkloadRecord.Read(path) ?? record;
-            (latest with { Pid = process.Pid, StartTime = process.StartTime, Ready = ready ?? latest.Ready }).Save();
+            (latest.With(handle) with { Ready = ready ?? latest.Ready }).Save();
         }
-        return new AppSupervisor(process, health, options, _probe, channel.Logs, logger, $"workload {record.WorkloadId} ({record.AssignmentId})")
+        return new AppSupervisor(executors.For(record.Executor), process, health, options, _probe, channel.Logs, logger, $"workload {record.WorkloadId} ({record.AssignmentId})")
         {
             // Recorded as soon as it is spawned: if the agent dies before the app is ready, the next one can end it.
             Spawned = spawned => Recorded(spawned),

@@ -37,14 +37,14 @@ public sealed partial class AgentRunner
     [LoggerMessage(Level = LogLevel.Information, Message = "Workload {WorkloadId} ({AssignmentId}) stopped")]
     private partial void LogStopped(string workloadId, Guid assignmentId);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Workload {WorkloadId} ({AssignmentId}): taken over running as pid {Pid}, its agent being gone")]
-    private partial void LogAdopted(string workloadId, Guid assignmentId, int pid);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Workload {WorkloadId} ({AssignmentId}): taken over running as {Workload}, its agent being gone")]
+    private partial void LogAdopted(string workloadId, Guid assignmentId, string workload);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Workload {WorkloadId} ({AssignmentId}): {Why}; starting it again")]
     private partial void LogStartingAgain(string workloadId, Guid assignmentId, string why);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Workload {WorkloadId} ({AssignmentId}): started again as pid {Pid}")]
-    private partial void LogStartedAgain(string workloadId, Guid assignmentId, int pid);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Workload {WorkloadId} ({AssignmentId}): started again as {Workload}")]
+    private partial void LogStartedAgain(string workloadId, Guid assignmentId, string workload);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Workload {WorkloadId} ({AssignmentId}): stopped with the agent; left for the next agent to start again")]
     private partial void LogLeftForNextStart(string workloadId, Guid assignmentId);
@@ -58,8 +58,8 @@ public sealed partial class AgentRunner
     [LoggerMessage(Level = LogLevel.Error, Message = "Could not take over workload {WorkloadId} ({AssignmentId})")]
     private partial void LogAdoptionFailed(Exception error, string workloadId, Guid assignmentId);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Run {WorkloadId} ({AssignmentId}) started as pid {Pid} (run {RunId})")]
-    private partial void LogRunStarted(string workloadId, Guid runId, Guid assignmentId, int pid);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Run {WorkloadId} ({AssignmentId}) started as {Workload} (run {RunId})")]
+    private partial void LogRunStarted(string workloadId, Guid runId, Guid assignmentId, string workload);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Run {WorkloadId} ({AssignmentId}) ended with code {ExitCode} ({StopReason})")]
     private partial void LogRunEnded(string workloadId, Guid assignmentId, int exitCode, string? stopReason);
@@ -73,12 +73,18 @@ public sealed partial class AgentRunner
     [LoggerMessage(Level = LogLevel.Warning, Message = "Run {WorkloadId} ({AssignmentId}): its process was gone when its agent came back; reported lost")]
     private partial void LogRunLost(string workloadId, Guid assignmentId);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Run {WorkloadId} ({AssignmentId}): taken over running as pid {Pid}")]
-    private partial void LogRunAdopted(string workloadId, Guid assignmentId, int pid);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Run {WorkloadId} ({AssignmentId}): taken over running as {Workload}")]
+    private partial void LogRunAdopted(string workloadId, Guid assignmentId, string workload);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Run {WorkloadId}: its agent died and the run was failed as lost; ended its orphaned process {Pid}")]
-    private partial void LogOrphanedRunEnded(string workloadId, int pid);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Run {WorkloadId}: its agent died and the run was failed as lost; ended its orphaned {Workload}")]
+    private partial void LogOrphanedRunEnded(string workloadId, string workload);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Run {WorkloadId}: not every log line was shipped before its end was reported")]
     private partial void LogUnflushed(string workloadId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Removed the container of {WorkloadId}: no record of this agent's names it (its agent died while starting it)")]
+    private partial void LogOrphanContainerRemoved(string workloadId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not look for orphaned containers")]
+    private partial void LogOrphanSweepFailed(Exception error);
 }

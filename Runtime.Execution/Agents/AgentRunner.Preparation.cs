@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using Runtime.Execution.Files;
 using Runtime.Execution.Logs;
+using Runtime.Execution.Processes;
 using Runtime.Execution.Python;
+using Runtime.Execution.Workloads;
 
 namespace Runtime.Execution.Agents;
 
@@ -20,7 +22,7 @@ public sealed partial class AgentRunner
 
     /// <summary>Prepares the folder; returns the Python environment's <c>bin</c> folder. Times of each phase go into <paramref name="phases"/>.</summary>
     /// <exception cref="PythonEnvironmentException">Building the Python environment failed.</exception>
-    private async Task<string> PrepareAsync(string directory, string workloadId, AgentWorkload workload, Dictionary<string, long> phases, CancellationToken ct)
+    private async Task<string?> PrepareAsync(string directory, string workloadId, AgentWorkload workload, string executor, Dictionary<string, long> phases, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         PrivateFile.CreateFolder(directory);
@@ -28,10 +30,14 @@ public sealed partial class AgentRunner
         await UnpackAsync(workload.Archive, app, ct);
         WorkloadFiles.Write(workload.Files, app);
         phases["unpackMs"] = clock.ElapsedMilliseconds;
-        var bin = await PythonAsync(workloadId, workload, ct);
+        var bin = UsesImagePython(workload, executor) ? null : await PythonAsync(workloadId, workload, ct);
         phases["venvMs"] = clock.ElapsedMilliseconds - phases["unpackMs"];
         return bin;
     }
+
+    // A container of the agent's own environment with no requirements runs the image's Python and its packages: no venv to build or mount.
+    private static bool UsesImagePython(AgentWorkload workload, string executor) =>
+        executor == Docker.DockerExecutor.ExecutorName && workload.Python.Interpreter == AgentInterpreter && VenvBuilder.Normalize(workload.Python.Requirements).Length == 0;
 
     // What a start again needs and may have lost meanwhile: the unpacked revision, its files and the Python environment.
     private async Task<WorkloadRecord> PrepareAgainAsync(WorkloadRecord record, CancellationToken ct)
@@ -42,7 +48,7 @@ public sealed partial class AgentRunner
             await UnpackAsync(record.Workload.Archive, record.AppDirectory, ct);
         }
         WorkloadFiles.Write(record.Workload.Files, record.AppDirectory);
-        if (record.VenvBin is not null && Directory.Exists(record.VenvBin))
+        if ((record.VenvBin is not null && Directory.Exists(record.VenvBin)) || UsesImagePython(record.Workload, record.Executor))
             return record;
         record = record with { VenvBin = await PythonAsync(record.WorkloadId, record.Workload, ct) };
         record.Save();
@@ -60,6 +66,26 @@ public sealed partial class AgentRunner
         if (!built.Reused)
             LogEnvironmentBuilt(workloadId, built.Key, (long)built.Took.TotalMilliseconds);
         return built.Bin;
+    }
+
+    // The spec with the workload's limits, and for a container its network, published ports, venv mount and image.
+    private ProcessSpec Limited(ProcessSpec spec, WorkloadRecord record, ExecutionLimits limits, IReadOnlyList<int>? ports)
+    {
+        var memory = (options.MemoryLimitBytes, limits.MemoryBytes) switch
+        {
+            ({ } agent, { } execution) => Math.Min(agent, execution),
+            (var agent, var execution) => agent ?? execution,
+        };
+        spec = spec with { MemoryLimit = memory, CpuPercent = limits.CpuPercent, TmpfsSize = limits.TmpfsBytes };
+        if (limits.Executor != Docker.DockerExecutor.ExecutorName)
+            return spec;
+        return spec with
+        {
+            NetworkMode = executors.Options.NetworkFor(publishesPort: ports is { Count: > 0 }),
+            Ports = ports,
+            Mounts = record.VenvBin is { } bin ? [new BindMount(Path.GetDirectoryName(bin.TrimEnd('/'))!, ReadOnly: true)] : null,
+            Image = record.Workload.Execution?.Image,
+        };
     }
 
     private static string BuildFailed(AgentPython python) =>

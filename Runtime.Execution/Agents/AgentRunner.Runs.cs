@@ -6,6 +6,7 @@ using Runtime.Execution.Processes;
 using Runtime.Execution.Python;
 using Runtime.Execution.Supervision;
 using Runtime.Execution.Templates;
+using Runtime.Execution.Workloads;
 
 namespace Runtime.Execution.Agents;
 
@@ -33,10 +34,11 @@ public sealed partial class AgentRunner
         {
             if (workload.RunId is not { } runId)
                 throw new InvalidDataException("the run assignment has no run id");
-            string bin;
+            var limits = executors.Limits(workload.Execution, workload.TimeLimitSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null, run: true);
+            string? bin;
             try
             {
-                bin = await PrepareAsync(directory, assignment.WorkloadId, workload, [], ct);
+                bin = await PrepareAsync(directory, assignment.WorkloadId, workload, limits.Executor, [], ct);
             }
             catch (PythonEnvironmentException e)
             {
@@ -56,19 +58,32 @@ public sealed partial class AgentRunner
             // The run's own token: it may post pipeline reports for this run, and nothing else, until the run ends.
             var token = "rr_" + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
             var record = new WorkloadRecord(assignment.Id, AssignmentKinds.Run, assignment.WorkloadId, workload, directory, bin, 0, 0, 0, time.GetUtcNow(),
-                settings.Owner, assignment.Attempt, RunToken: token);
+                settings.Owner, assignment.Attempt, RunToken: token, Executor: limits.Executor);
+            // Recorded before it starts: a container an agent starts is never one nobody knows of.
+            record.Save();
             var recent = new RecentLines(channel.Logs, 20);
             await channel.ReportAsync(Report(assignment.Id, AgentEvents.RunStarted, tokenHash: TokenHash(token)));
-            var process = ProcessWorkload.Start(RunSpec(record, workload.TimeLimitSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null), recent);
+            IRunningWorkload process;
+            try
+            {
+                process = await executors.For(limits.Executor).StartAsync(RunSpec(record, limits), recent, ct);
+            }
+            catch (WorkloadStartException e)
+            {
+                Remove(directory);
+                await channel.CompleteAsync(assignment.Id, false, new { reason = e.Message });
+                await channel.ReportAsync(Report(assignment.Id, AgentEvents.RunEnded, exitCode: -1, stopReason: $"the run could not be started: {e.Message}"));
+                return;
+            }
             _registry.Runs[assignment.Id] = new WorkloadRegistry.Run(assignment.Id, assignment.WorkloadId, process);
             _registry.Preparing.TryRemove(assignment.Id, out _);
-            record = record with { Pid = process.Pid, StartTime = process.StartTime };
+            record = record.With(process.Handle);
             record.Save();
             if (_registry.Stopped.ContainsKey(assignment.Id))
                 await process.StopAsync(RunCancelled); // cancelled while it was being spawned
-            LogRunStarted(assignment.WorkloadId, runId, assignment.Id, process.Pid);
+            LogRunStarted(assignment.WorkloadId, runId, assignment.Id, process.Handle.ToString());
             // The start is done: this agent keeps the run, and reports how it ends.
-            await channel.CompleteAsync(assignment.Id, true, new { pid = process.Pid });
+            await channel.CompleteAsync(assignment.Id, true, new { pid = process.Handle.Pid, containerId = process.Handle.ContainerId });
             await FinishRunAsync(record, process, recent, adopted: false);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -76,6 +91,12 @@ public sealed partial class AgentRunner
             // The agent is stopping before the run started: it is handed out again.
             Remove(directory);
             throw;
+        }
+        catch (ExecutionRequestException e)
+        {
+            Remove(directory);
+            await channel.CompleteAsync(assignment.Id, false, new { reason = e.Message });
+            await channel.ReportAsync(Report(assignment.Id, AgentEvents.RunEnded, exitCode: -1, stopReason: $"this agent cannot run it as its job asks: {e.Message}"));
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -109,12 +130,13 @@ public sealed partial class AgentRunner
     /// </summary>
     private async Task AdoptRunAsync(WorkloadRecord record)
     {
-        var limit = record.Workload.TimeLimitSeconds is { } seconds
-            ? TimeSpan.FromSeconds(seconds) - (time.GetUtcNow() - record.StartedAt)
-            : (TimeSpan?)null;
+        var limits = executors.Limits(record.Workload.Execution, record.Workload.TimeLimitSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null, run: true)
+            with { Executor = record.Executor };
+        // What is left of its time limit.
+        if (limits.TimeLimit is { } whole)
+            limits = limits with { TimeLimit = TimeSpan.FromTicks(Math.Max((whole - (time.GetUtcNow() - record.StartedAt)).Ticks, TimeSpan.TicksPerSecond)) };
         var recent = new RecentLines(channel.Logs, 20);
-        var process = ProcessWorkload.Adopt(RunSpec(record, limit is { } left ? TimeSpan.FromTicks(Math.Max(left.Ticks, TimeSpan.TicksPerSecond)) : null),
-            record.Pid, record.StartTime, recent);
+        var process = await executors.For(record.Executor).AdoptAsync(RunSpec(record, limits), record.Handle, recent, CancellationToken.None);
         if (process is null)
         {
             LogRunLost(record.WorkloadId, record.AssignmentId);
@@ -123,7 +145,7 @@ public sealed partial class AgentRunner
             return;
         }
         _registry.Runs[record.AssignmentId] = new WorkloadRegistry.Run(record.AssignmentId, record.WorkloadId, process);
-        LogRunAdopted(record.WorkloadId, record.AssignmentId, record.Pid);
+        LogRunAdopted(record.WorkloadId, record.AssignmentId, record.Handle.ToString());
         var handled = new TaskCompletionSource();
         _registry.RunHandlers[record.AssignmentId] = handled.Task;
         try
@@ -140,7 +162,7 @@ public sealed partial class AgentRunner
     /// <summary>RUNTIME_RUN_TOKEN as the control plane keeps it: lowercase hex SHA-256 of its UTF-8 bytes.</summary>
     public static string TokenHash(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
 
-    private async Task FinishRunAsync(WorkloadRecord record, ProcessWorkload process, RecentLines recent, bool adopted)
+    private async Task FinishRunAsync(WorkloadRecord record, IRunningWorkload process, RecentLines recent, bool adopted)
     {
         var exit = await process.Exited;
         _registry.Runs.TryRemove(record.AssignmentId, out _);
@@ -166,7 +188,7 @@ public sealed partial class AgentRunner
         await Task.WhenAny(Task.WhenAll(_registry.RunHandlers.Values), Task.Delay(TimeSpan.FromSeconds(10)));
     }
 
-    private ProcessSpec RunSpec(WorkloadRecord record, TimeSpan? timeLimit)
+    private ProcessSpec RunSpec(WorkloadRecord record, ExecutionLimits limits)
     {
         var workload = record.Workload;
         var app = AppTemplates.Render(new TemplateInput("batch", workload.Path, 0, settings.BindHost, "", record.AppDirectory, record.VenvBin));
@@ -180,7 +202,7 @@ public sealed partial class AgentRunner
             environment["RUNTIME_API_URL"] = apiUrl;
         environment["PYTHONUNBUFFERED"] = "1";
         var secrets = workload.Secrets.Append(record.RunToken!).Distinct().ToList();
-        return new ProcessSpec(record.WorkloadId, app.Command, record.AppDirectory, environment, secrets, timeLimit, options.RunStopGrace,
-            options.MemoryLimitBytes, record.OutputDirectory);
+        return Limited(new ProcessSpec(record.WorkloadId, app.Command, record.AppDirectory, environment, secrets, limits.TimeLimit, options.RunStopGrace,
+            OutputDirectory: record.OutputDirectory), record, limits, ports: null) with { TimeLimit = limits.TimeLimit };
     }
 }

@@ -14,7 +14,8 @@ namespace Runtime.Execution.Agents;
 /// its cluster, take it over (<see cref="AdoptOrphansAsync"/>).
 /// </summary>
 public sealed partial class AgentRunner(
-    IAgentChannel channel, RunnerSettings settings, VenvBuilder venvs, AgentOptions options, TimeProvider time, ILogger<AgentRunner> logger) : IDisposable
+    IAgentChannel channel, RunnerSettings settings, WorkloadExecutors executors, VenvBuilder venvs, AgentOptions options, TimeProvider time,
+    ILogger<AgentRunner> logger) : IDisposable
 {
     private const string StoppedWhileStarting = "stopped while starting";
 

@@ -1,5 +1,8 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
+using Runtime.Execution.Docker;
 using Runtime.Execution.Files;
+using Runtime.Execution.Workloads;
 
 namespace Runtime.Execution.Agents;
 
@@ -24,19 +27,27 @@ public static class AssignmentKinds
 /// <param name="Ready">For apps: the start was reported (ready and completed); before that, a take-over starts it over.</param>
 /// <param name="RunToken">For runs: RUNTIME_RUN_TOKEN, to mask it in the output of a run taken over.</param>
 /// <param name="LeftByStop">Its agent was stopped and ended the workload on the way out: any agent of the cluster takes it over at once (an app is started again; an interactive run ends).</param>
+/// <param name="Executor">What runs it: <c>process</c> (<paramref name="Pid"/>, <paramref name="StartTime"/>) or <c>docker</c> (<paramref name="ContainerId"/>).</param>
 public sealed record WorkloadRecord(
     Guid AssignmentId, string Kind, string WorkloadId, AgentWorkload Workload, string Directory, string? VenvBin, int Port,
     int Pid, long StartTime, DateTimeOffset StartedAt, RecordOwner Owner, int Attempt = 0, bool Ready = false, string? RunToken = null,
-    bool LeftByStop = false)
+    bool LeftByStop = false, string Executor = ProcessExecutor.ExecutorName, string? ContainerId = null)
 {
     public const string FileName = "workload.json";
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    [System.Text.Json.Serialization.JsonIgnore]
+    /// <summary>What identifies its process or container for a take-over.</summary>
+    [JsonIgnore]
+    public WorkloadHandle Handle => Executor == DockerExecutor.ExecutorName && ContainerId is { } id ? WorkloadHandle.ForContainer(id) : WorkloadHandle.ForProcess(Pid, StartTime);
+
+    /// <summary>The record naming <paramref name="handle"/> as what runs it now.</summary>
+    public WorkloadRecord With(WorkloadHandle handle) => this with { Pid = handle.Pid, StartTime = handle.StartTime, ContainerId = handle.ContainerId };
+
+    [JsonIgnore]
     public string AppDirectory => Path.Combine(Directory, "app");
 
-    [System.Text.Json.Serialization.JsonIgnore]
+    [JsonIgnore]
     public string OutputDirectory => Path.Combine(Directory, "output");
 
     /// <summary>Writes the record into its workload's folder; false when the folder is gone (the workload was stopped meanwhile).</summary>

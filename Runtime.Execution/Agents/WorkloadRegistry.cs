@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Runtime.Execution.Processes;
+using Runtime.Execution.Workloads;
 using Runtime.Execution.Supervision;
 
 namespace Runtime.Execution.Agents;
@@ -18,7 +18,7 @@ internal sealed class WorkloadRegistry
     }
 
     /// <summary>A batch run's process and the handling that reports its end.</summary>
-    public sealed record Run(Guid AssignmentId, string WorkloadId, ProcessWorkload Process);
+    public sealed record Run(Guid AssignmentId, string WorkloadId, IRunningWorkload Process);
 
     public ConcurrentDictionary<Guid, App> Apps { get; } = new();
 

@@ -1,23 +1,19 @@
 namespace Runtime.Execution.Logs;
 
 /// <summary>
-/// The one place a workload's secret values are masked: each occurrence in a line becomes <c>***</c>, the
-/// longest first, so that a secret holding a shorter one is masked whole. Every path a workload's text takes
-/// to a log (its output, its Python environment's build) goes through it.
+/// Hides a workload's own secret values in the lines it prints, whichever executor ran it: each value
+/// becomes <c>***</c>, the longest first, so that a secret containing another is hidden whole.
 /// </summary>
-public sealed class SecretMask
+public sealed class SecretMask(IEnumerable<string>? secrets)
 {
-    public const string Mask = "***";
+    public const string Replacement = "***";
 
-    private readonly string[] _secrets;
-
-    public SecretMask(IEnumerable<string>? secrets) =>
-        _secrets = (secrets ?? []).Where(s => s.Length > 0).Distinct(StringComparer.Ordinal).OrderByDescending(s => s.Length).ToArray();
+    private readonly string[] _secrets = (secrets ?? []).Where(s => s.Length > 0).Distinct().OrderByDescending(s => s.Length).ToArray();
 
     public string Apply(string text)
     {
         foreach (var secret in _secrets)
-            text = text.Replace(secret, Mask, StringComparison.Ordinal);
+            text = text.Replace(secret, Replacement, StringComparison.Ordinal);
         return text;
     }
 }

@@ -29,6 +29,30 @@ public static class ProcessTable
         return total;
     }
 
+    /// <summary>CPU time (user and system) used so far by every process in group <paramref name="groupId"/>, in clock ticks (<see cref="TicksPerSecond"/>).</summary>
+    public static long GroupCpuTicks(int groupId)
+    {
+        long total = 0;
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+                continue;
+            var fields = StatFields(pid);
+            // Fields 14 and 15 (indexes 11 and 12 after the name): utime and stime.
+            if (fields is not null && fields[2] == groupId.ToString(CultureInfo.InvariantCulture))
+                total += long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        }
+        return total;
+    }
+
+    /// <summary>The clock ticks per second that <c>/proc</c> counts CPU time and start times in.</summary>
+    public static long TicksPerSecond { get; } = sysconf(ScClkTck) is > 0 and var ticks ? ticks : 100;
+
+    private const int ScClkTck = 2;
+
+    [System.Runtime.InteropServices.DllImport("libc")]
+    private static extern long sysconf(int name);
+
     // The fields after "pid (comm)", which may itself hold spaces and parentheses.
     private static string[]? StatFields(int pid)
     {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Runtime.Execution.Logs;
+using Runtime.Execution.Workloads;
 
 namespace Runtime.Execution.Processes;
 
@@ -9,11 +10,12 @@ namespace Runtime.Execution.Processes;
 /// and printing when the agent that started it dies, and another agent can <see cref="Adopt"/> it;
 /// lines are followed from the files and handed to the sink with the workload's secrets masked.
 /// </summary>
-public sealed class ProcessWorkload : IAsyncDisposable
+public sealed class ProcessWorkload : IRunningWorkload
 {
     // Redirects inside the new session, then becomes the command: the pid stays the workload's.
     private const string Launcher = "out=$1; err=$2; shift 2; exec \"$@\" < /dev/null >> \"$out\" 2>> \"$err\"";
     private static readonly TimeSpan MemoryCheck = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan CpuSample = TimeSpan.FromMilliseconds(500);
 
     private readonly ProcessSpec _spec;
     private readonly Process? _process;
@@ -39,6 +41,8 @@ public sealed class ProcessWorkload : IAsyncDisposable
     public long StartTime { get; }
 
     public string OutputDirectory { get; }
+
+    public WorkloadHandle Handle => WorkloadHandle.ForProcess(Pid, StartTime);
 
     /// <summary>Completes when the process has exited and its output has been read to the end.</summary>
     public Task<ProcessExit> Exited => _exited.Task;
@@ -97,6 +101,23 @@ public sealed class ProcessWorkload : IAsyncDisposable
         if (Signals.GroupIsAlive(Pid))
             Signals.SendToGroup(Pid, Signals.SigKill);
         return await Exited;
+    }
+
+    /// <summary>The process group's CPU over half a second and its resident memory now; null once it has exited.</summary>
+    public async Task<WorkloadStats?> StatsAsync(CancellationToken ct)
+    {
+        if (Exited.IsCompleted)
+            return null;
+        var clock = Stopwatch.StartNew();
+        var before = ProcessTable.GroupCpuTicks(Pid);
+        await Task.WhenAny(Exited, Task.Delay(CpuSample, ct));
+        ct.ThrowIfCancellationRequested();
+        var used = ProcessTable.GroupCpuTicks(Pid) - before;
+        var memory = ProcessTable.GroupResidentBytes(Pid);
+        if (Exited.IsCompleted)
+            return null;
+        var percent = Math.Max(0, used) / (double)ProcessTable.TicksPerSecond / clock.Elapsed.TotalSeconds * 100;
+        return new WorkloadStats(percent, memory, _spec.MemoryLimit);
     }
 
     public async ValueTask DisposeAsync()

@@ -3,6 +3,7 @@ using Runtime.Execution.Health;
 using Runtime.Execution.Logs;
 using Microsoft.Extensions.Logging;
 using Runtime.Execution.Processes;
+using Runtime.Execution.Workloads;
 
 namespace Runtime.Execution.Supervision;
 
@@ -19,22 +20,23 @@ public enum StartOutcome
 /// it every <see cref="AgentOptions.ProbeInterval"/>. A crash, or <see cref="AgentOptions.ProbeFailures"/>
 /// failed probes in a row, restart it after a backoff that doubles; after
 /// <see cref="AgentOptions.MaxRestarts"/> restarts in a row that do not bring it back, it has failed.
+/// The <paramref name="executor"/> decides where it runs: a process or a container.
 /// </summary>
 public sealed partial class AppSupervisor(
-    ProcessSpec spec, Uri? health, AgentOptions options, HealthProbe probe, ILogSink sink, ILogger logger, string project)
+    IWorkloadExecutor executor, ProcessSpec spec, Uri? health, AgentOptions options, HealthProbe probe, ILogSink sink, ILogger logger, string project)
 {
     private readonly CancellationTokenSource _stopping = new();
     private readonly RecentLines _recent = new(sink, 20);
-    private ProcessWorkload? _workload;
+    private IRunningWorkload? _workload;
 
-    /// <summary>The process now running, for the agent's record of it.</summary>
-    public ProcessWorkload? Workload => _workload;
+    /// <summary>The workload now running, for the agent's record of it (<see cref="IRunningWorkload.Handle"/>).</summary>
+    public IRunningWorkload? Workload => _workload;
 
-    /// <summary>Called with each process as soon as it is spawned, before it is ready: its agent records it, so that nothing it starts is lost with the agent.</summary>
-    public Action<ProcessWorkload>? Spawned { get; init; }
+    /// <summary>Called with each workload's handle as soon as it is spawned, before it is ready: its agent records it, so that nothing it starts is lost with the agent.</summary>
+    public Action<WorkloadHandle>? Spawned { get; init; }
 
-    /// <summary>Called with the new process after each restart.</summary>
-    public Func<ProcessWorkload, string, Task>? Restarted { get; init; }
+    /// <summary>Called with the new workload's handle after each restart.</summary>
+    public Func<WorkloadHandle, string, Task>? Restarted { get; init; }
 
     /// <summary>Why the app last failed, with its last lines.</summary>
     public string? FailureReason { get; private set; }
@@ -60,10 +62,10 @@ public sealed partial class AppSupervisor(
 
     public TimeSpan LastReady { get; private set; }
 
-    /// <summary>Takes over the app's process if it still runs (a new agent adopting it); false when it is gone.</summary>
-    public bool Adopt(int pid, long startTime)
+    /// <summary>Takes over the app's process or container if it still runs (a new agent adopting it); false when it is gone.</summary>
+    public async Task<bool> AdoptAsync(WorkloadHandle handle)
     {
-        _workload = ProcessWorkload.Adopt(spec, pid, startTime, _recent);
+        _workload = await executor.AdoptAsync(spec, handle, _recent, CancellationToken.None);
         return _workload is not null;
     }
 
@@ -83,7 +85,7 @@ public sealed partial class AppSupervisor(
                 return null;
             if (outcome == StartOutcome.Failed)
                 return FailureReason;
-            await Restarted!(_workload!, reason);
+            await Restarted!(_workload!.Handle, reason);
         }
         return null;
     }
@@ -114,10 +116,24 @@ public sealed partial class AppSupervisor(
     private async Task<(StartOutcome, bool Crashed)> LaunchAsync()
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var workload = _workload = ProcessWorkload.Start(spec, _recent);
-        Spawned?.Invoke(workload);
+        IRunningWorkload workload;
+        try
+        {
+            workload = _workload = await executor.StartAsync(spec, _recent, _stopping.Token);
+        }
+        catch (WorkloadStartException e)
+        {
+            // Starting again would fail the same way (no engine, no image): failed, not crashed.
+            FailureReason = $"the app could not be started: {e.Message}";
+            return (StartOutcome.Failed, false);
+        }
+        catch (OperationCanceledException) when (IsStopping)
+        {
+            return (StartOutcome.Stopped, false);
+        }
+        Spawned?.Invoke(workload.Handle);
         LastSpawn = clock.Elapsed;
-        LogStarted(project, workload.Pid);
+        LogStarted(project, workload.Handle.ToString());
         var ready = health is null || await probe.WaitReadyAsync(health, options.ReadinessTimeout, workload.Exited, _stopping.Token).ContinueWith(t => t.IsCompletedSuccessfully && t.Result);
         LastReady = clock.Elapsed - LastSpawn;
         if (IsStopping)
@@ -179,8 +195,8 @@ public sealed partial class AppSupervisor(
 
     private static string Probed(Uri health) => health.Scheme == "tcp" ? $"a connection to port {health.Port}" : health.AbsolutePath;
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "{Project}: started pid {Pid}")]
-    private partial void LogStarted(string project, int pid);
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Project}: started {Workload}")]
+    private partial void LogStarted(string project, string workload);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Project}: restart {Attempt} after: {Reason}")]
     private partial void LogRestarting(string project, int attempt, string reason);

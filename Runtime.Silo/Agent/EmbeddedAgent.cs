@@ -4,6 +4,7 @@ using Npgsql;
 using Runtime.Execution.Agents;
 using Runtime.Execution.Python;
 using Runtime.Execution.Supervision;
+using Runtime.Execution.Workloads;
 using Runtime.Grains.Assignments;
 using Runtime.Grains.Projects;
 using Runtime.Grains.Silos;
@@ -24,6 +25,7 @@ public sealed partial class EmbeddedAgent(
     AgentWorkloads workloads,
     InProcessChannel channel,
     VenvBuilder venvs,
+    ExecutionOptions execution,
     NpgsqlDataSource dataSource,
     IConfiguration configuration,
     IOptions<AgentOptions> options,
@@ -39,6 +41,8 @@ public sealed partial class EmbeddedAgent(
     /// <summary>Known once <see cref="ExecuteAsync"/> has read the installation's id; until then the agent does nothing.</summary>
     private volatile AgentRunner? _runner;
 
+    private WorkloadExecutors? _executors;
+
     private string AgentId => silo.Id.ToString("D");
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -47,7 +51,9 @@ public sealed partial class EmbeddedAgent(
             return;
         var settings = new RunnerSettings(AgentOptions.DataDirectory(configuration), "127.0.0.1", configuration["Runtime:Api:Url"]?.TrimEnd('/') is { Length: > 0 } api ? api : null,
             owner, [owner.Cluster], StopsWorkloadsOnShutdown: true, SharesDataDirectory: true, Host: "silo", HostGone: "died");
-        var runner = _runner = new AgentRunner(channel, settings, venvs, options.Value, time, loggers.CreateLogger<AgentRunner>());
+        // Containers are labelled with the installation: any silo of it on the machine finds them again.
+        var executors = _executors = await WorkloadExecutors.CreateAsync(execution, owner.Cluster, loggers, stoppingToken);
+        var runner = _runner = new AgentRunner(channel, settings, executors, venvs, options.Value, time, loggers.CreateLogger<AgentRunner>());
         TimeSpan? lastScan = null;
         var clock = Stopwatch.StartNew();
         while (!stoppingToken.IsCancellationRequested)
@@ -106,6 +112,7 @@ public sealed partial class EmbeddedAgent(
             await runner.ShutdownAsync(); // what the last claims started meanwhile
             runner.Dispose();
         }
+        _executors?.Dispose();
     }
 
     // The installation's id names this silo's records; until the database answers, the agent does nothing.

@@ -26,6 +26,8 @@ public static class SiloExtensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LogShipper>());
         builder.Services.AddSingleton<Runtime.Grains.Assignments.AgentWorkloads>();
         builder.Services.AddSingleton<InProcessChannel>();
+        // The operator's execution settings (Runtime:Execution, or the seed's EXECUTION_* variables): bad ones stop the start, naming each.
+        builder.Services.AddSingleton(sp => Runtime.Execution.Workloads.ExecutionOptions.Read(sp.GetRequiredService<IConfiguration>()));
         builder.Services.AddHostedService<EmbeddedAgent>();
         builder.Services.AddHostedService<Runtime.Grains.Jobs.LostRuns>();
         builder.Services.AddHealthChecks().AddDatabaseCheck();

@@ -78,6 +78,8 @@ public sealed class ApiFixture : IAsyncLifetime
             b.UseSetting(key, value);
         b.UseSetting("ConnectionStrings:runtime", _database.ConnectionString);
         b.UseSetting("Runtime:DataDirectory", _dataDirectory);
+        // An operator's ceiling, for the tests of requests that would raise it.
+        b.UseSetting("Runtime:Execution:MaxMemoryMb", "4096");
         b.ConfigureLogging(logging => logging.AddProvider(new RecordingLoggerProvider()));
     });
 

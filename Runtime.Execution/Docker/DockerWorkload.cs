@@ -1,0 +1,248 @@
+using Docker.DotNet;
+using Docker.DotNet.Models;
+using Microsoft.Extensions.Logging;
+using Runtime.Execution.Logs;
+using Runtime.Execution.Processes;
+using Runtime.Execution.Workloads;
+
+namespace Runtime.Execution.Docker;
+
+/// <summary>
+/// A workload running as a container: its logs followed, its end awaited, and the container removed once it
+/// has ended (with its anonymous volumes), so that an ended workload leaves nothing behind.
+/// </summary>
+internal sealed partial class DockerWorkload : IRunningWorkload
+{
+    /// <summary>How long the log stream may lag behind the container's end before the lines are taken as complete.</summary>
+    private static readonly TimeSpan LogDrain = TimeSpan.FromSeconds(5);
+
+    private readonly DockerEngine _engine;
+    private readonly ProcessSpec _spec;
+    private readonly ILogger _logger;
+    private readonly TaskCompletionSource<ProcessExit> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _following = new();
+    private string? _stopReason;
+
+    public DockerWorkload(DockerEngine engine, ProcessSpec spec, string containerId, ILogger logger)
+    {
+        _engine = engine;
+        _spec = spec;
+        _logger = logger;
+        ContainerId = containerId;
+    }
+
+    public string ContainerId { get; }
+
+    public WorkloadHandle Handle => WorkloadHandle.ForContainer(ContainerId);
+
+    public Task<ProcessExit> Exited => _exited.Task;
+
+    private string ShortId => ContainerId[..Math.Min(12, ContainerId.Length)];
+
+    private IContainerOperations Containers => _engine.Client.Containers;
+
+    /// <summary>Follows its lines (all of them, or those logged from <paramref name="since"/> on) and waits for its end.</summary>
+    public void Watch(ILogSink sink, DateTimeOffset? since)
+    {
+        var reader = new ContainerLogReader(_spec.Id, new SecretMask(_spec.Secrets), sink);
+        var logs = FollowAsync(reader, since);
+        _ = FinishAsync(reader, logs, since);
+        if (_spec.TimeLimit is { } limit)
+            _ = StopAfterAsync(limit);
+    }
+
+    /// <summary>SIGTERM (the container's init passes it on), SIGKILL after the grace; then the container is removed.</summary>
+    public async Task<ProcessExit> StopAsync(string reason = "stopped", TimeSpan? grace = null)
+    {
+        Interlocked.CompareExchange(ref _stopReason, reason, null);
+        if (!_ended.Task.IsCompleted)
+        {
+            await SignalAsync("SIGTERM");
+            var wait = grace ?? _spec.StopGrace ?? ProcessSpec.DefaultStopGrace;
+            if (await Task.WhenAny(_ended.Task, Task.Delay(wait)) != _ended.Task)
+            {
+                LogKilled(_spec.Id, ShortId, wait.TotalSeconds);
+                await SignalAsync("SIGKILL");
+            }
+        }
+        return await Exited;
+    }
+
+    /// <summary>One sample of the engine's stats (it measures the CPU over about a second); null once the container has ended.</summary>
+    public async Task<WorkloadStats?> StatsAsync(CancellationToken ct)
+    {
+        if (_ended.Task.IsCompleted)
+            return null;
+        try
+        {
+            var latest = new ContainerStats.Latest();
+            await Containers.GetContainerStatsAsync(ContainerId, new ContainerStatsParameters { Stream = false }, latest, ct);
+            return _ended.Task.IsCompleted || latest.Value is null ? null : ContainerStats.From(latest.Value, _spec.MemoryLimit is not null);
+        }
+        catch (DockerContainerNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        _following.Dispose();
+    }
+
+    /// <summary>Removes the container whatever its state, with its anonymous volumes; quiet when it is already gone.</summary>
+    public async Task RemoveAsync()
+    {
+        try
+        {
+            await Containers.RemoveContainerAsync(ContainerId, new ContainerRemoveParameters { Force = true, RemoveVolumes = true });
+        }
+        catch (DockerContainerNotFoundException)
+        {
+        }
+        catch (DockerApiException e) when (e.StatusCode == System.Net.HttpStatusCode.Conflict)
+        {
+            // "removal already in progress": another stop got there first.
+        }
+        catch (Exception e) when (DockerEngine.IsUnreachable(e))
+        {
+            LogNotRemoved(_spec.Id, ShortId, _engine.Unreachable(e));
+        }
+    }
+
+    private Task FollowAsync(ContainerLogReader reader, DateTimeOffset? since) =>
+        ReadLogsAsync(since, follow: true, stream => reader.ReadAsync(stream, _following.Token), _following.Token);
+
+    // The log read again once the container has ended: what the followed stream missed at its end.
+    private async Task CatchUpAsync(ContainerLogReader reader, DateTimeOffset? since)
+    {
+        using var timeout = new CancellationTokenSource(LogDrain);
+        await ReadLogsAsync(reader.LastLogged ?? since, follow: false, stream => reader.CatchUpAsync(stream, timeout.Token), timeout.Token);
+    }
+
+    private async Task ReadLogsAsync(DateTimeOffset? since, bool follow, Func<Stream, Task> read, CancellationToken ct)
+    {
+        try
+        {
+            var parameters = new ContainerLogsParameters
+            {
+                ShowStdout = true,
+                ShowStderr = true,
+                Follow = follow,
+                Timestamps = true,
+                Since = since is { } at ? DockerTime.Since(at) : null,
+            };
+            // The raw stream, demultiplexed by the reader itself: it needs the frames' bounds, where Docker's timestamps are.
+#pragma warning disable CS0618
+            var request = Containers.GetContainerLogsAsync(ContainerId, parameters, ct);
+#pragma warning restore CS0618
+            // The client does not always honour a cancellation (seen: a log request racing the container's removal
+            // never answered), so a cancelled request is left behind and a cancelled read ends by closing its stream.
+            Stream stream;
+            try
+            {
+                stream = await request.WaitAsync(ct);
+            }
+            catch (OperationCanceledException)
+            {
+                _ = request.ContinueWith(t => t.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+                throw;
+            }
+            await using var owned = stream;
+            await using var abort = ct.Register(stream.Dispose);
+            await read(stream);
+        }
+        catch (Exception e) when (e is DockerContainerNotFoundException || DockerEngine.IsUnreachable(e) || ct.IsCancellationRequested)
+        {
+            if (!ct.IsCancellationRequested)
+                LogLogsLost(_spec.Id, ShortId, e.Message);
+        }
+    }
+
+    // The end: the exit code, the lines read to the end, why it ended (an OOM kill included), the container removed.
+    private async Task FinishAsync(ContainerLogReader reader, Task logs, DateTimeOffset? since)
+    {
+        var code = -1;
+        try
+        {
+            code = (int)(await Containers.WaitContainerAsync(ContainerId)).StatusCode;
+        }
+        catch (DockerContainerNotFoundException)
+        {
+            Interlocked.CompareExchange(ref _stopReason, "the container was removed outside Runtime", null);
+        }
+        catch (Exception e) when (DockerEngine.IsUnreachable(e))
+        {
+            Interlocked.CompareExchange(ref _stopReason, "lost the Docker engine: " + _engine.Unreachable(e), null);
+        }
+        _ended.TrySetResult();
+        if (await Task.WhenAny(logs, Task.Delay(LogDrain)) != logs)
+            await _following.CancelAsync();
+        await logs;
+        await CatchUpAsync(reader, since);
+        reader.Complete();
+        if (await OomKilledAsync())
+            Interlocked.CompareExchange(ref _stopReason, MemoryReason(), null);
+        await RemoveAsync();
+        LogEnded(_spec.Id, ShortId, code, _stopReason ?? "exited");
+        _exited.TrySetResult(new ProcessExit(code, _stopReason));
+    }
+
+    private async Task<bool> OomKilledAsync()
+    {
+        try
+        {
+            return (await Containers.InspectContainerAsync(ContainerId)).State?.OOMKilled == true;
+        }
+        catch (Exception e) when (e is DockerContainerNotFoundException || DockerEngine.IsUnreachable(e))
+        {
+            return false;
+        }
+    }
+
+    private string MemoryReason() => _spec.MemoryLimit is { } limit
+        ? $"memory limit: the container reached its limit of {limit / (1024 * 1024)} MiB and was killed"
+        : "memory limit: the machine ran out of memory and the container was killed";
+
+    private async Task SignalAsync(string signal)
+    {
+        try
+        {
+            await Containers.KillContainerAsync(ContainerId, new ContainerKillParameters { Signal = signal });
+        }
+        catch (DockerContainerNotFoundException)
+        {
+        }
+        catch (DockerApiException e) when (e.StatusCode == System.Net.HttpStatusCode.Conflict)
+        {
+            // Not running any more: it ended on its own meanwhile.
+        }
+        catch (Exception e) when (DockerEngine.IsUnreachable(e))
+        {
+            LogNotSignalled(_spec.Id, ShortId, signal, _engine.Unreachable(e));
+        }
+    }
+
+    private async Task StopAfterAsync(TimeSpan limit)
+    {
+        if (await Task.WhenAny(Exited, Task.Delay(limit)) != Exited)
+            await StopAsync("time limit");
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Workload {WorkloadId}: container {Container} ended with exit code {ExitCode} ({Reason}) and was removed")]
+    private partial void LogEnded(string workloadId, string container, int exitCode, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Workload {WorkloadId}: container {Container} did not stop within {GraceSeconds} s of SIGTERM; killed")]
+    private partial void LogKilled(string workloadId, string container, double graceSeconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Workload {WorkloadId}: could not send {Signal} to container {Container}: {Reason}")]
+    private partial void LogNotSignalled(string workloadId, string container, string signal, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Workload {WorkloadId}: could not remove container {Container}: {Reason}")]
+    private partial void LogNotRemoved(string workloadId, string container, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Workload {WorkloadId}: lost the log stream of container {Container}: {Reason}")]
+    private partial void LogLogsLost(string workloadId, string container, string reason);
+}

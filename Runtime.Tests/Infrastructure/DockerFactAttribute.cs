@@ -1,0 +1,26 @@
+using Runtime.Execution.Docker;
+using Xunit;
+
+namespace Runtime.Tests.Infrastructure;
+
+/// <summary>
+/// A test that needs a Docker engine: skipped when none answers, unless <c>RUNTIME_REQUIRE_DOCKER=1</c> (CI
+/// sets it after installing and starting dockerd), in which case it runs and fails without an engine.
+/// </summary>
+public sealed class DockerFactAttribute : FactAttribute
+{
+    public DockerFactAttribute()
+    {
+        if (!Required && Engine.Value.Reason is { } reason)
+            Skip = $"No Docker engine: {reason} (set RUNTIME_REQUIRE_DOCKER=1 to run and fail instead)";
+    }
+
+    public static bool Required => Environment.GetEnvironmentVariable("RUNTIME_REQUIRE_DOCKER") == "1";
+
+    // Asked once per test run, at discovery.
+    private static readonly Lazy<DockerEngineStatus> Engine = new(() =>
+    {
+        using var engine = new DockerEngine();
+        return engine.CheckAsync().GetAwaiter().GetResult();
+    });
+}
