@@ -13,7 +13,9 @@ switch (args.FirstOrDefault())
         return await Runtime.Benchmarks.Runs.RunsBenchmark.RunAsync();
     case "agents":
         return await Runtime.Benchmarks.Agents.AgentsBenchmark.RunAsync();
+    case "docker":
+        return await Runtime.Benchmarks.Docker.DockerBenchmark.RunAsync();
     default:
-        Console.Error.WriteLine("Usage: dotnet run -c Release --project Runtime.Benchmarks -- grains|apps|runs|agents");
+        Console.Error.WriteLine("Usage: dotnet run -c Release --project Runtime.Benchmarks -- grains|apps|runs|agents|docker");
         return 2;
 }

@@ -27,7 +27,8 @@ public static class ApiExtensions
         // Before the owner-token bootstrap, which calls grains.
         builder.AddRuntimeClusterClient();
         services.AddHostedService<OwnerTokenBootstrap>();
-        services.AddHealthChecks().AddDatabaseCheck().AddSilosCheck();
+        services.AddHealthChecks().AddDatabaseCheck().AddSilosCheck()
+            .AddCheck<Runtime.Execution.Docker.DockerHealthCheck>(Runtime.Execution.Docker.DockerHealthCheck.Name, Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Degraded);
 
         services.Configure<JsonOptions>(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>

@@ -32,7 +32,7 @@ public sealed class WorkloadExecutors(ExecutionOptions options, DockerExecutor? 
     {
         if (options.DockerEnabled == false)
             return new WorkloadExecutors(options, null, "DOCKER_ENABLED is false");
-        var engine = new DockerEngine(Environment.GetEnvironmentVariable("DOCKER_HOST"));
+        var engine = new DockerEngine(options.DockerHost);
         var status = await engine.CheckAsync(ct);
         if (!status.Available)
         {

@@ -19,6 +19,9 @@ public sealed class ExecutionOptions
     /// <summary>[DOCKER_ENABLED] null (unset or <c>auto</c>): workloads run in containers when a Docker engine answers at start, else as processes; <c>true</c>/<c>false</c> force it.</summary>
     public bool? DockerEnabled { get; init; }
 
+    /// <summary>[DOCKER_HOST] Where the Docker engine answers: <c>unix:///var/run/docker.sock</c> when unset, or <c>tcp://host:port</c>.</summary>
+    public string? DockerHost { get; init; }
+
     /// <summary>[DOCKER_IMAGE] The image workloads run in; the one the build script makes by default.</summary>
     public string DockerImage { get; init; } = ExecutionImages.Default;
 
@@ -57,6 +60,7 @@ public sealed class ExecutionOptions
         var options = new ExecutionOptions
         {
             DockerEnabled = reader.Switch("DockerEnabled", "DOCKER_ENABLED"),
+            DockerHost = reader.Endpoint("DockerHost", "DOCKER_HOST"),
             DockerImage = reader.Image("DockerImage", "DOCKER_IMAGE") ?? ExecutionImages.Default,
             Network = reader.Network("Network", "EXECUTION_NETWORK") ?? NetworkModes.None,
             AutoBuildImage = reader.Flag("AutoBuildImage", "EXECUTION_AUTO_BUILD_IMAGE") ?? false,
@@ -90,6 +94,16 @@ public sealed class ExecutionOptions
             if (ImageReference.TryParse(value.Trim(), out var problem) is null)
                 errors.Add($"{name}: {problem}.");
             return value.Trim();
+        }
+
+        public string? Endpoint(string key, string variable)
+        {
+            if (Text(key, variable) is not var (name, value) || value.Trim().Length == 0)
+                return null;
+            if (Uri.TryCreate(value.Trim(), UriKind.Absolute, out var uri) && uri.Scheme is "unix" or "tcp" or "http" or "https")
+                return value.Trim();
+            errors.Add($"{name} is '{value}': expected unix:///path/to/docker.sock or tcp://host:port.");
+            return null;
         }
 
         public string? Network(string key, string variable)

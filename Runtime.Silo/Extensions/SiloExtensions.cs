@@ -30,7 +30,8 @@ public static class SiloExtensions
         builder.Services.AddSingleton(sp => Runtime.Execution.Workloads.ExecutionOptions.Read(sp.GetRequiredService<IConfiguration>()));
         builder.Services.AddHostedService<EmbeddedAgent>();
         builder.Services.AddHostedService<Runtime.Grains.Jobs.LostRuns>();
-        builder.Services.AddHealthChecks().AddDatabaseCheck();
+        builder.Services.AddHealthChecks().AddDatabaseCheck()
+            .AddCheck<Runtime.Execution.Docker.DockerHealthCheck>(Runtime.Execution.Docker.DockerHealthCheck.Name, Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Degraded);
         return builder;
     }
 }
