@@ -30,6 +30,7 @@ internal sealed class ContainerLogReader(string workloadId, SecretMask mask, ILo
     private int _seenAtLast;
     private int _skipAtLast;
     private bool _catchingUp;
+    private bool _complete;
 
     /// <summary>When the last message handed on was logged; null before the first.</summary>
     public DateTimeOffset? LastLogged => _lastStamp is null ? null : DockerTime.ParseTimestamp(_lastStamp);
@@ -37,24 +38,20 @@ internal sealed class ContainerLogReader(string workloadId, SecretMask mask, ILo
     /// <summary>Reads until the stream ends (the container stopped) or <paramref name="ct"/> is cancelled.</summary>
     public Task ReadAsync(Stream stream, CancellationToken ct) => ReadFramesAsync(stream, ct);
 
-    /// <summary>Reads a log read again from <see cref="LastLogged"/> on, handing on only the messages not seen yet.</summary>
+    /// <summary>Reads a log read again from <see cref="LastLogged"/> on, handing on only the messages not seen yet; every read after it does the same.</summary>
     public async Task CatchUpAsync(Stream stream, CancellationToken ct)
     {
         _catchingUp = true;
         _skipAtLast = _seenAtLast;
-        try
-        {
-            await ReadFramesAsync(stream, ct);
-        }
-        finally
-        {
-            _catchingUp = false;
-        }
+        await ReadFramesAsync(stream, ct);
     }
 
     /// <summary>Hands on the lines that never got their line break: the last words of an ended container.</summary>
     public void Complete()
     {
+        if (_complete)
+            return;
+        _complete = true;
         Flush(_stdout);
         Flush(_stderr);
     }
@@ -86,7 +83,7 @@ internal sealed class ContainerLogReader(string workloadId, SecretMask mask, ILo
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException && ct.IsCancellationRequested)
         {
-            // The stream was closed to end the read.
+            // The stream was closed to end the read: what was read is kept.
         }
     }
 

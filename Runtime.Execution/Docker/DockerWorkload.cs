@@ -16,12 +16,12 @@ internal sealed partial class DockerWorkload : IRunningWorkload
     /// <summary>How long the log stream may lag behind the container's end before the lines are taken as complete.</summary>
     private static readonly TimeSpan LogDrain = TimeSpan.FromSeconds(5);
 
+
     private readonly DockerEngine _engine;
     private readonly ProcessSpec _spec;
     private readonly ILogger _logger;
     private readonly TaskCompletionSource<ProcessExit> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly CancellationTokenSource _following = new();
     private string? _stopReason;
 
     public DockerWorkload(DockerEngine engine, ProcessSpec spec, string containerId, ILogger logger)
@@ -46,8 +46,9 @@ internal sealed partial class DockerWorkload : IRunningWorkload
     public void Watch(ILogSink sink, DateTimeOffset? since)
     {
         var reader = new ContainerLogReader(_spec.Id, new SecretMask(_spec.Secrets), sink);
-        var logs = FollowAsync(reader, since);
-        _ = FinishAsync(reader, logs, since);
+        var logs = new ContainerLogFollower(Containers, ContainerId, _spec.Id, reader, _logger);
+        logs.Start(since);
+        _ = FinishAsync(logs);
         if (_spec.TimeLimit is { } limit)
             _ = StopAfterAsync(limit);
     }
@@ -89,7 +90,6 @@ internal sealed partial class DockerWorkload : IRunningWorkload
     public async ValueTask DisposeAsync()
     {
         await StopAsync();
-        _following.Dispose();
     }
 
     /// <summary>Removes the container whatever its state, with its anonymous volumes; quiet when it is already gone.</summary>
@@ -112,82 +112,48 @@ internal sealed partial class DockerWorkload : IRunningWorkload
         }
     }
 
-    private Task FollowAsync(ContainerLogReader reader, DateTimeOffset? since) =>
-        ReadLogsAsync(since, follow: true, stream => reader.ReadAsync(stream, _following.Token), _following.Token);
-
-    // The log read again once the container has ended: what the followed stream missed at its end.
-    private async Task CatchUpAsync(ContainerLogReader reader, DateTimeOffset? since)
-    {
-        using var timeout = new CancellationTokenSource(LogDrain);
-        await ReadLogsAsync(reader.LastLogged ?? since, follow: false, stream => reader.CatchUpAsync(stream, timeout.Token), timeout.Token);
-    }
-
-    private async Task ReadLogsAsync(DateTimeOffset? since, bool follow, Func<Stream, Task> read, CancellationToken ct)
-    {
-        try
-        {
-            var parameters = new ContainerLogsParameters
-            {
-                ShowStdout = true,
-                ShowStderr = true,
-                Follow = follow,
-                Timestamps = true,
-                Since = since is { } at ? DockerTime.Since(at) : null,
-            };
-            // The raw stream, demultiplexed by the reader itself: it needs the frames' bounds, where Docker's timestamps are.
-#pragma warning disable CS0618
-            var request = Containers.GetContainerLogsAsync(ContainerId, parameters, ct);
-#pragma warning restore CS0618
-            // The client does not always honour a cancellation (seen: a log request racing the container's removal
-            // never answered), so a cancelled request is left behind and a cancelled read ends by closing its stream.
-            Stream stream;
-            try
-            {
-                stream = await request.WaitAsync(ct);
-            }
-            catch (OperationCanceledException)
-            {
-                _ = request.ContinueWith(t => t.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
-                throw;
-            }
-            await using var owned = stream;
-            await using var abort = ct.Register(stream.Dispose);
-            await read(stream);
-        }
-        catch (Exception e) when (e is DockerContainerNotFoundException || DockerEngine.IsUnreachable(e) || ct.IsCancellationRequested)
-        {
-            if (!ct.IsCancellationRequested)
-                LogLogsLost(_spec.Id, ShortId, e.Message);
-        }
-    }
-
     // The end: the exit code, the lines read to the end, why it ended (an OOM kill included), the container removed.
-    private async Task FinishAsync(ContainerLogReader reader, Task logs, DateTimeOffset? since)
+    // Whatever fails on the way, the end is reported: an agent waiting for it must not wait forever.
+    private async Task FinishAsync(ContainerLogFollower logs)
     {
         var code = -1;
         try
         {
-            code = (int)(await Containers.WaitContainerAsync(ContainerId)).StatusCode;
+            code = await WaitAsync();
+            _ended.TrySetResult();
+            await logs.FinishAsync(LogDrain);
+            if (await OomKilledAsync())
+                Interlocked.CompareExchange(ref _stopReason, MemoryReason(), null);
+            await RemoveAsync();
+        }
+        catch (Exception e)
+        {
+            Interlocked.CompareExchange(ref _stopReason, "lost track of the container: " + e.Message, null);
+            LogFinishFailed(e, _spec.Id, ShortId);
+        }
+        finally
+        {
+            _ended.TrySetResult();
+            LogEnded(_spec.Id, ShortId, code, _stopReason ?? "exited");
+            _exited.TrySetResult(new ProcessExit(code, _stopReason));
+        }
+    }
+
+    private async Task<int> WaitAsync()
+    {
+        try
+        {
+            return (int)(await Containers.WaitContainerAsync(ContainerId)).StatusCode;
         }
         catch (DockerContainerNotFoundException)
         {
-            Interlocked.CompareExchange(ref _stopReason, "the container was removed outside Runtime", null);
+            Interlocked.CompareExchange(ref _stopReason, "the container was removed", null);
         }
         catch (Exception e) when (DockerEngine.IsUnreachable(e))
         {
             Interlocked.CompareExchange(ref _stopReason, "lost the Docker engine: " + _engine.Unreachable(e), null);
         }
-        _ended.TrySetResult();
-        if (await Task.WhenAny(logs, Task.Delay(LogDrain)) != logs)
-            await _following.CancelAsync();
-        await logs;
-        await CatchUpAsync(reader, since);
-        reader.Complete();
-        if (await OomKilledAsync())
-            Interlocked.CompareExchange(ref _stopReason, MemoryReason(), null);
-        await RemoveAsync();
-        LogEnded(_spec.Id, ShortId, code, _stopReason ?? "exited");
-        _exited.TrySetResult(new ProcessExit(code, _stopReason));
+        return -1;
     }
 
     private async Task<bool> OomKilledAsync()
@@ -219,9 +185,9 @@ internal sealed partial class DockerWorkload : IRunningWorkload
         {
             // Not running any more: it ended on its own meanwhile.
         }
-        catch (Exception e) when (DockerEngine.IsUnreachable(e))
+        catch (Exception e) when (e is DockerApiException || DockerEngine.IsUnreachable(e))
         {
-            LogNotSignalled(_spec.Id, ShortId, signal, _engine.Unreachable(e));
+            LogNotSignalled(_spec.Id, ShortId, signal, DockerEngine.IsUnreachable(e) ? _engine.Unreachable(e) : e.Message);
         }
     }
 
@@ -234,6 +200,9 @@ internal sealed partial class DockerWorkload : IRunningWorkload
     [LoggerMessage(Level = LogLevel.Information, Message = "Workload {WorkloadId}: container {Container} ended with exit code {ExitCode} ({Reason}) and was removed")]
     private partial void LogEnded(string workloadId, string container, int exitCode, string reason);
 
+    [LoggerMessage(Level = LogLevel.Error, Message = "Workload {WorkloadId}: following the end of container {Container} failed")]
+    private partial void LogFinishFailed(Exception exception, string workloadId, string container);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Workload {WorkloadId}: container {Container} did not stop within {GraceSeconds} s of SIGTERM; killed")]
     private partial void LogKilled(string workloadId, string container, double graceSeconds);
 
@@ -242,7 +211,4 @@ internal sealed partial class DockerWorkload : IRunningWorkload
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Workload {WorkloadId}: could not remove container {Container}: {Reason}")]
     private partial void LogNotRemoved(string workloadId, string container, string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Workload {WorkloadId}: lost the log stream of container {Container}: {Reason}")]
-    private partial void LogLogsLost(string workloadId, string container, string reason);
 }
