@@ -48,7 +48,7 @@ internal static partial class ContainerParameters
             Image = image,
             Cmd = [.. spec.Command],
             WorkingDir = spec.WorkingDirectory,
-            Env = [.. spec.Environment.Select(e => $"{e.Key}={e.Value}")],
+            Env = [.. Variables(spec).Select(e => $"{e.Key}={e.Value}")],
             Labels = labels,
             Tty = false,
             OpenStdin = false,
@@ -56,6 +56,11 @@ internal static partial class ContainerParameters
             HostConfig = host,
         };
     }
+
+    // Only the spec's variables (a container does not inherit the agent's), and a writable HOME: the root is
+    // read-only, and pip, matplotlib and the like write under HOME.
+    private static IEnumerable<KeyValuePair<string, string>> Variables(ProcessSpec spec) =>
+        spec.Environment.ContainsKey("HOME") ? spec.Environment : spec.Environment.Append(KeyValuePair.Create("HOME", "/tmp"));
 
     private static List<Mount> Mounts(ProcessSpec spec)
     {

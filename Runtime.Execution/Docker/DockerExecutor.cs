@@ -43,6 +43,11 @@ public sealed partial class DockerExecutor(DockerEngine engine, DockerImages ima
         {
             await engine.Client.Containers.StartContainerAsync(id, new ContainerStartParameters(), ct);
         }
+        catch (OperationCanceledException)
+        {
+            await workload.RemoveAsync();
+            throw;
+        }
         catch (Exception e) when (e is DockerApiException || DockerEngine.IsUnreachable(e))
         {
             await workload.RemoveAsync();

@@ -16,6 +16,8 @@ internal sealed partial class DockerWorkload : IRunningWorkload
     /// <summary>How long the log stream may lag behind the container's end before the lines are taken as complete.</summary>
     private static readonly TimeSpan LogDrain = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long a removal started by someone else is waited for.</summary>
+    private static readonly TimeSpan RemovalWait = TimeSpan.FromSeconds(10);
 
     private readonly DockerEngine _engine;
     private readonly ProcessSpec _spec;
@@ -104,12 +106,33 @@ internal sealed partial class DockerWorkload : IRunningWorkload
         }
         catch (DockerApiException e) when (e.StatusCode == System.Net.HttpStatusCode.Conflict)
         {
-            // "removal already in progress": another stop got there first.
+            // "Removal already in progress": someone else's removal (an orphan sweep, a second watcher) got there
+            // first. Gone afterwards means gone when this returns, so wait for it.
+            await GoneAsync();
         }
         catch (Exception e) when (DockerEngine.IsUnreachable(e))
         {
             LogNotRemoved(_spec.Id, ShortId, _engine.Unreachable(e));
         }
+    }
+
+    // The engine has no event for a finished removal that this client can wait on: ask until it is gone, for a while.
+    private async Task GoneAsync()
+    {
+        var deadline = DateTime.UtcNow + RemovalWait;
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                await Containers.InspectContainerAsync(ContainerId);
+            }
+            catch (DockerContainerNotFoundException)
+            {
+                return;
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(50));
+        }
+        LogNotRemoved(_spec.Id, ShortId, $"its removal by someone else did not finish within {RemovalWait.TotalSeconds:0} s");
     }
 
     // The end: the exit code, the lines read to the end, why it ended (an OOM kill included), the container removed.
@@ -197,7 +220,7 @@ internal sealed partial class DockerWorkload : IRunningWorkload
             await StopAsync("time limit");
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Workload {WorkloadId}: container {Container} ended with exit code {ExitCode} ({Reason}) and was removed")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Workload {WorkloadId}: container {Container} ended with exit code {ExitCode} ({Reason})")]
     private partial void LogEnded(string workloadId, string container, int exitCode, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Workload {WorkloadId}: following the end of container {Container} failed")]

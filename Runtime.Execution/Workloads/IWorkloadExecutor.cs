@@ -20,7 +20,7 @@ public interface IWorkloadExecutor
 
     /// <summary>
     /// Takes over a workload that another agent (or this one before a restart) started, following its
-    /// lines from now on; null when it is gone.
+    /// lines from now on; null when it is gone. The spec's time limit counts from now: give it the time left.
     /// </summary>
     Task<IRunningWorkload?> AdoptAsync(ProcessSpec spec, WorkloadHandle handle, ILogSink sink, CancellationToken ct);
 }

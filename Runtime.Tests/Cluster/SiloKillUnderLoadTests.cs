@@ -128,8 +128,10 @@ public sealed class SiloKillUnderLoadTests(ApiFixture api, Xunit.Abstractions.IT
     private async Task<TimeSpan> KillHostOfAsync(IAddressable grain, Func<Task> call)
     {
         await FormedAsync();
-        var host = await Grains.GetGrain<IManagementGrain>(0).GetActivationAddress(grain)
-            ?? throw new InvalidOperationException("The grain has no activation.");
+        // Called first, so that it has an activation to find (between a schedule's fires it may have none at that instant).
+        await call();
+        var host = (await Eventually.Get<Orleans.Runtime.SiloAddress?>(() => Grains.GetGrain<IManagementGrain>(0).GetActivationAddress(grain).AsTask(), a => a is not null,
+            TimeSpan.FromSeconds(10), "the grain's activation"))!;
         var victim = _silos.Single(s => s.Port == host.Endpoint.Port);
         victim.Process.Kill();
         _killed.Add(victim.Port);

@@ -66,6 +66,7 @@ public sealed class DockerExecutorTests(DockerFixture docker)
             print("oops", file=sys.stderr)
             print("password=" + os.environ["PASSWORD"])
             print("x" * 40000)
+            print("environment", " ".join(sorted(os.environ)), os.environ["HOME"])
             sys.stdout.write("no newline at the end")
             sys.exit(3)
             """, new Dictionary<string, string> { ["GREETING"] = "world", ["PASSWORD"] = "hunter2" }) with { Secrets = ["hunter2"] };
@@ -81,11 +82,26 @@ public sealed class DockerExecutorTests(DockerFixture docker)
         // Docker logs lines over 16 KiB in pieces: they come back as one line.
         static string Shown(string text) => text == new string('x', 40000) ? "x * 40000" : text.Length > 200 ? text[..200] + "…" : text;
         var lines = sink.Lines;
-        Assert.Equal(["hello world", "password=***", "x * 40000", "no newline at the end"], lines.Where(l => l.Stream == "stdout").Select(l => Shown(l.Text)));
+        // Only the spec's variables, not the agent's, and a writable HOME.
+        Assert.Equal(["hello world", "password=***", "x * 40000", "environment GREETING HOME HOSTNAME LANG PASSWORD PATH PYTHONUNBUFFERED /tmp", "no newline at the end"],
+            lines.Where(l => l.Stream == "stdout").Select(l => Shown(l.Text)));
         Assert.Equal(["oops"], lines.Where(l => l.Stream == "stderr").Select(l => Shown(l.Text)));
         Assert.All(lines, l => Assert.Equal(spec.Id, l.WorkloadId));
         Assert.All(lines, l => Assert.InRange(l.At, before.AddSeconds(-1), after));
         Assert.False(await docker.ContainerExistsAsync(workload.Handle.ContainerId!), "the ended run's container was left behind");
+    }
+
+    [DockerFact]
+    public async Task LinesPrintedJustBeforeTheEnd_AreAllThere_InOrder_NoneTwice()
+    {
+        // The followed stream may end before the last lines are logged; the read after the end must add them, and only them.
+        var spec = docker.Python("import sys\nfor n in range(3000):\n    print('line', n)\nsys.stdout.write('last')\n");
+        var sink = new LineSink();
+
+        await using var workload = await Executor.StartAsync(spec, sink, CancellationToken.None);
+        await workload.Exited.WaitAsync(Wait);
+
+        Assert.Equal(Enumerable.Range(0, 3000).Select(n => $"line {n}").Append("last"), sink.Lines.Select(l => l.Text));
     }
 
     [DockerFact]
@@ -143,9 +159,8 @@ public sealed class DockerExecutorTests(DockerFixture docker)
         // Nothing the previous agent had already followed is repeated (Docker's times are its clock's; allow it 50 ms).
         Assert.All(second.Lines, l => Assert.True(l.At >= adoptedAt.AddMilliseconds(-50), $"'{l.Text}' at {l.At:O} was logged before the adoption at {adoptedAt:O}"));
         Assert.DoesNotContain(second.Lines, l => l.Text is "tick 1" or "tick 2" or "tick 3");
-        // The original agent's follower saw the same end; both remove the container, so it is gone once both are done.
-        await original.Exited.WaitAsync(Wait);
         Assert.False(await docker.ContainerExistsAsync(handle.ContainerId!));
+        await original.Exited.WaitAsync(Wait);
     }
 
     [DockerFact]

@@ -17,10 +17,10 @@ public sealed class DockerFactAttribute : FactAttribute
 
     public static bool Required => Environment.GetEnvironmentVariable("RUNTIME_REQUIRE_DOCKER") == "1";
 
-    // Asked once per test run, at discovery.
-    private static readonly Lazy<DockerEngineStatus> Engine = new(() =>
+    // Asked once per test run, at discovery, off any synchronization context the runner may have.
+    private static readonly Lazy<DockerEngineStatus> Engine = new(() => Task.Run(async () =>
     {
         using var engine = new DockerEngine();
-        return engine.CheckAsync().GetAwaiter().GetResult();
-    });
+        return await engine.CheckAsync();
+    }).GetAwaiter().GetResult());
 }
